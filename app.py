@@ -1,0 +1,76 @@
+"""GenAI playground: ``python app.py`` serves the page on http://127.0.0.1:7860.
+
+The module builds ``demo`` at import (cheap: no torch yet); heavy libraries and
+weights load on first use, and a background thread warms them up right after
+the page is served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+
+from genai_demo.registry import Registry
+from genai_demo.ui import build_demo
+from genai_demo.ui.blocks import CSS
+
+registry = Registry()
+demo = build_demo(registry)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Launch the GenAI playground.")
+    parser.add_argument("--host", default=os.environ.get("GENAI_HOST", "127.0.0.1"),
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 serves your network)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GENAI_PORT", "7860")))
+    parser.add_argument("--share", action="store_true", help="also make a public gradio.live link")
+    parser.add_argument("--auth", metavar="USER:PASSWORD", action="append",
+                        help="require this login (repeatable); also read from $GENAI_AUTH")
+    parser.add_argument("--max-queue", type=int, default=64, help="requests waiting beyond this get 'busy, try again'")
+    parser.add_argument("--no-warmup", action="store_true", help="do not preload the models after start-up")
+    return parser.parse_args(argv)
+
+
+def parse_auth(values: list[str] | None) -> list[tuple[str, str]] | None:
+    values = list(values or []) + [v for v in os.environ.get("GENAI_AUTH", "").split(",") if v]
+    pairs = []
+    for v in values:
+        user, sep, password = v.partition(":")
+        if not sep or not user or not password:
+            sys.exit(f"error: --auth expects USER:PASSWORD, got {v!r}")
+        pairs.append((user, password))
+    return pairs or None
+
+
+def warm_up() -> None:
+    """Import torch and load every available model in the background, so the first click is quick."""
+    for adapter in registry:
+        if adapter.unavailable_reason() is None:
+            try:
+                adapter.load()
+            except Exception as e:  # it is reported again, in the page, when someone uses that model
+                logging.getLogger("genai_demo").warning("%s", e)
+
+
+def launch(args: argparse.Namespace) -> None:
+    demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
+    kwargs = dict(server_name=args.host, server_port=args.port, auth=parse_auth(args.auth), show_error=True,
+                  css=CSS, footer_links=["api"], prevent_thread_lock=True)
+    if args.share:
+        try:
+            demo.launch(share=True, **kwargs)
+        except Exception as e:  # no network, blocked tunnel: say so and serve locally
+            print(f"Could not create a public share link ({type(e).__name__}: {e}); serving locally only.")
+            demo.launch(share=False, **kwargs)
+    else:
+        demo.launch(**kwargs)
+    if not args.no_warmup:
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    demo.block_thread()
+
+
+if __name__ == "__main__":
+    launch(parse_args())

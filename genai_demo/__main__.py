@@ -1,0 +1,3 @@
+from genai_demo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One adapter per model id. Adapters import torch only inside their methods."""

@@ -1,0 +1,53 @@
+"""What every class-conditional MNIST generator shares: seed, number of images, which digit, and PIL output."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from genai_demo.contract import ModelAdapter, Param, Result, seed_param
+
+LABEL_CHOICES = ("any",) + tuple(str(d) for d in range(10))
+
+
+def digit_params() -> tuple[Param, ...]:
+    return (
+        seed_param(),
+        Param("num_images", "integer", 16, "How many digits to draw at once.", label="Number of images",
+              minimum=1, maximum=64, step=1),
+        Param("label", "choice", "any", "Which digit to draw; 'any' picks a random digit for each image.",
+              label="Digit", choices=LABEL_CHOICES),
+    )
+
+
+class DigitAdapter(ModelAdapter):
+    """A model that draws 28x28 digits given labels; subclasses implement ``_sample``."""
+
+    modality = "image"
+
+    def _generate(self, model, *, seed: int, num_images: int, label: str, **extra) -> Iterator[Result]:
+        import torch
+
+        # A private generator: two students generating at once never share random state.
+        generator = torch.Generator().manual_seed(seed)
+        if label == "any":
+            labels = torch.randint(0, 10, (num_images,), generator=generator)
+        else:
+            labels = torch.full((num_images,), int(label), dtype=torch.long)
+        images = self._sample(model, labels, generator, **extra)  # (B, 1, 28, 28) in [0, 1]
+        yield Result(
+            images=to_pil(images),
+            labels=[-1 if label == "any" else int(label)] * num_images,
+            captions=[f"{d}" + (" (random)" if label == "any" else "") for d in labels.tolist()],
+        )
+
+    def _sample(self, model, labels, generator, **extra):
+        raise NotImplementedError
+
+
+def to_pil(images) -> list:
+    """(B, 1, H, W) floats in [0, 1] -> list of grayscale PIL images."""
+    import torch
+    from PIL import Image
+
+    arr = (images.clamp(0, 1).squeeze(1) * 255).round().to(torch.uint8).numpy()
+    return [Image.fromarray(a, mode="L") for a in arr]

@@ -1,0 +1,282 @@
+"""The model contract: how every model describes itself, validates input and returns output.
+
+A model is one ``ModelAdapter`` subclass. Everything the UI, the command line
+and the API need is declared on it as data (``id``, ``family``, ``params``...),
+so a parameter is declared once and checked once, the same way everywhere.
+Importing this module costs nothing: no torch, no gradio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+WEIGHTS_ENV = "GENAI_WEIGHTS_DIR"
+DEFAULT_WEIGHTS_ROOT = Path(__file__).resolve().parent.parent / "weights"
+KINDS = ("slider", "integer", "choice", "toggle", "text")
+MAX_SEED = 2**32 - 1
+
+
+class GenAIError(Exception):
+    """An error whose message is meant for the user: one clear line, no traceback."""
+
+
+class ParameterError(GenAIError, ValueError):
+    """A parameter is missing, of the wrong type, out of range or unknown."""
+
+
+class ModelUnavailable(GenAIError):
+    """A model's weights are missing or broken; the message says how to get them."""
+
+
+class UnknownModel(GenAIError, KeyError):
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Param:
+    """One control of a model: what the UI shows, what the CLI accepts, what the API checks."""
+
+    name: str  # the ecosystem's own name: seed, num_images, guidance_scale, temperature...
+    kind: str  # one of KINDS
+    default: Any
+    help: str  # one sentence for students: what moving this control does
+    label: str = ""  # shown in the UI; defaults to the name
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    max_length: int = 2000  # for text
+    advanced: bool = False  # hidden in teacher mode
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: kind must be one of {KINDS}")
+        if self.kind == "choice" and self.default not in self.choices:
+            raise ValueError(f"{self.name}: default {self.default!r} is not among its choices")
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def describe_range(self) -> str:
+        if self.kind in ("slider", "integer"):
+            return f"{'an integer' if self.kind == 'integer' else 'a number'} from {_fmt(self.minimum)} to {_fmt(self.maximum)}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "toggle":
+            return "true or false"
+        return f"text of at most {self.max_length:,} characters"
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ParameterError naming what is allowed."""
+        def bad(why: str) -> ParameterError:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            return ParameterError(f"{self.name}={shown} {why}: expected {self.describe_range()}")
+
+        if value is None:
+            raise ParameterError(f"{self.name} is missing: expected {self.describe_range()}")
+        if self.kind in ("slider", "integer"):
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise bad("has the wrong type")
+            try:
+                number = float(value)
+            except ValueError:
+                raise bad("is not a number") from None
+            if not math.isfinite(number):
+                raise bad("is not a finite number")
+            if self.kind == "integer":
+                if number != int(number):
+                    raise bad("is not a whole number")
+                number = int(number)
+            if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
+                raise bad("is out of range")
+            return number
+        if self.kind == "choice":
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise bad("has the wrong type")
+            if str(value) not in self.choices:
+                raise bad("is not a known choice")
+            return str(value)
+        if self.kind == "toggle":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.lower() in ("true", "1", "yes")
+            raise bad("is not true or false")
+        if not isinstance(value, str):
+            raise bad("has the wrong type")
+        if len(value) > self.max_length:
+            raise ParameterError(f"{self.name} is {len(value):,} characters long: expected {self.describe_range()}")
+        return value
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, (), "")}
+
+
+def _fmt(x: float | None) -> str:
+    return "any" if x is None else (str(int(x)) if float(x).is_integer() else f"{x:g}")
+
+
+def seed_param() -> Param:
+    return Param("seed", "integer", 0, "The random seed: the same seed and settings always give the same output.",
+                 minimum=0, maximum=MAX_SEED, step=1)
+
+
+@dataclass
+class Result:
+    """What one generation returns: plain data, plus the info record that reproduces it."""
+
+    images: list = field(default_factory=list)  # PIL images
+    text: str | None = None
+    audio: tuple[int, Any] | None = None  # (sample_rate, numpy array)
+    labels: list[int] = field(default_factory=list)  # per image: the digit asked for, -1 where none
+    captions: list[str] = field(default_factory=list)
+    info: dict = field(default_factory=dict)  # model, seed, params, seconds, parameters, weights_version
+    done: bool = True  # False for intermediate states while streaming
+
+
+class ModelAdapter:
+    """Base of every model. Subclasses declare the class attributes and implement ``_load`` and ``_generate``."""
+
+    id: str = ""  # "image/gan"
+    modality: str = ""  # image, text, audio
+    family: str = ""  # GAN, VAE, autoregressive, diffusion, hub pipeline
+    title: str = ""
+    description: str = ""  # a few plain sentences for students
+    params: tuple[Param, ...] = ()
+    weights_files: tuple[str, ...] = ("config.json", "model.safetensors")
+
+    def __init__(self, weights_root: str | Path | None = None):
+        self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)
+        self._lock = threading.Lock()
+        self._model = None
+        self._load_error: str | None = None
+        self.num_parameters: int | None = None
+        self.weights_version: str | None = None
+
+    # -- description ---------------------------------------------------------
+    @property
+    def weights_dir(self) -> Path:
+        return self.weights_root / self.id.replace("/", "-")
+
+    @property
+    def train_command(self) -> str:
+        return f"python -m genai_demo train {self.id} --data-dir DATA_DIR --out {self.weights_dir}"
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def unavailable_reason(self) -> str | None:
+        """Why this model cannot run (cheap: looks at files, loads nothing), or None if it looks ready."""
+        if self._load_error:
+            return self._load_error
+        missing = [f for f in self.weights_files if not (self.weights_dir / f).is_file()]
+        if missing:
+            return f"weights not found ({', '.join(missing)} missing in {self.weights_dir}); train them with: {self.train_command}"
+        return None
+
+    def describe(self) -> dict:
+        reason = self.unavailable_reason()
+        return {
+            "id": self.id, "modality": self.modality, "family": self.family, "title": self.title,
+            "description": self.description, "available": reason is None, "reason": reason,
+            "params": [p.to_dict() for p in self.params],
+        }
+
+    # -- validation ----------------------------------------------------------
+    def validate(self, params: dict) -> dict:
+        """Fill defaults, convert and range-check every parameter; unknown names are an error."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ParameterError(f"{self.id} has no parameter {', '.join(unknown)}; its parameters are {', '.join(sorted(known))}")
+        return {p.name: p.validate(params.get(p.name, p.default)) for p in self.params}
+
+    # -- loading -------------------------------------------------------------
+    def load(self):
+        """Load the model once, on first use; two requests arriving together wait for the same load."""
+        if self._model is not None:
+            return self._model
+        with self._lock:
+            if self._model is None:
+                reason = self.unavailable_reason()
+                if reason:
+                    raise ModelUnavailable(f"{self.id} is unavailable: {reason}")
+                from genai_demo.runtime import configure_torch
+
+                configure_torch()
+                try:
+                    model = self._load(self.weights_dir)
+                except Exception as e:  # a corrupt or mismatched checkpoint, of whatever kind
+                    self._load_error = (
+                        f"weights in {self.weights_dir} could not be loaded ({type(e).__name__}: {_first_line(e)}); "
+                        f"retrain them with: {self.train_command}"
+                    )
+                    raise ModelUnavailable(f"{self.id} is unavailable: {self._load_error}") from None
+                self.num_parameters = _count_parameters(model)
+                self.weights_version = _weights_version(self.weights_dir, self.weights_files)
+                self._model = model
+        return self._model
+
+    def _load(self, weights_dir: Path):
+        raise NotImplementedError
+
+    # -- generation ----------------------------------------------------------
+    def stream(self, **params) -> Iterator[Result]:
+        """Yield intermediate results (``done=False``) and then the final one, stamped with its info record."""
+        values = self.validate(params)
+        model = self.load()
+        started = time.perf_counter()
+        result = None
+        for result in self._generate(model, **values):
+            result.info = self._info(values, time.perf_counter() - started, result.done)
+            yield result
+
+    def generate(self, **params) -> Result:
+        """Run one generation to the end and return its final result."""
+        result = None
+        for result in self.stream(**params):
+            pass
+        return result
+
+    def _generate(self, model, **values) -> Iterator[Result]:
+        raise NotImplementedError
+
+    def _info(self, values: dict, seconds: float, done: bool) -> dict:
+        return {
+            "model": self.id, "seed": values.get("seed"), "params": values, "seconds": round(seconds, 4),
+            "parameters": self.num_parameters, "weights_version": self.weights_version, "done": done,
+        }
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else "no details"
+
+
+def _count_parameters(model) -> int | None:
+    try:
+        return sum(p.numel() for p in model.parameters())
+    except AttributeError:
+        return None
+
+
+def _weights_version(weights_dir: Path, files: tuple[str, ...]) -> str:
+    """First 12 hex digits of the SHA-256 of the weights files: names the exact checkpoint in share links."""
+    h = hashlib.sha256()
+    for name in files:
+        with open(weights_dir / name, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:12]

@@ -1,0 +1,103 @@
+"""Shared fixtures: offline, CPU only, tiny models, synthetic MNIST files."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # a failed hub call would otherwise hang for ~50 s
+os.environ.setdefault("GENAI_THREADS", "2")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array in the IDX format, gzipped: magic 0x0000 0x08 ndim, then big-endian sizes."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Crude but learnable 28x28 'digits': a bright bar whose position depends on the label."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.integers(0, 30, (n, 28, 28))
+    for i, y in enumerate(labels):
+        images[i, 4 + 2 * y : 6 + 2 * y, 4:24] = 255
+    return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory) -> Path:
+    """A folder holding only the test split, like this machine's copy of MNIST."""
+    d = tmp_path_factory.mktemp("mnist")
+    images, labels = synthetic_digits(300)
+    write_idx(d / "t10k-images-idx3-ubyte.gz", images)
+    write_idx(d / "t10k-labels-idx1-ubyte.gz", labels)
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A weights root with randomly initialised tiny GAN and VAE checkpoints, saved the shipped way."""
+    import torch
+
+    from genai_demo.models.gan import PRESETS as GAN_PRESETS, ConditionalGAN
+    from genai_demo.models.vae import PRESETS as VAE_PRESETS, ConditionalVAE
+
+    root = tmp_path_factory.mktemp("weights")
+    torch.manual_seed(0)
+    ConditionalGAN(**GAN_PRESETS["tiny"]).eval().save_pretrained(root / "image-gan")
+    ConditionalVAE(**VAE_PRESETS["tiny"]).eval().save_pretrained(root / "image-vae")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """The real app (``python app.py``) on 127.0.0.1, with the shipped weights, for gradio_client and the browser."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        print(log.read_text()[-3000:])

@@ -8,6 +8,8 @@ the page is served.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -16,10 +18,6 @@ import threading
 from genai_demo.registry import Registry
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
-
-registry = Registry()
-demo = build_demo(registry)
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Launch the GenAI playground.")
@@ -31,7 +29,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="require this login (repeatable); also read from $GENAI_AUTH")
     parser.add_argument("--max-queue", type=int, default=64, help="requests waiting beyond this get 'busy, try again'")
     parser.add_argument("--no-warmup", action="store_true", help="do not preload the models after start-up")
+    parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
+                        help="also offer this diffusers pipeline as image/hf (default: $GENAI_IMAGE_PIPELINE); "
+                             "only the operator chooses it, page visitors cannot")
+    parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
     return parser.parse_args(argv)
+
+
+# The module-level app, as Gradio's tools expect; `python app.py --image-pipeline ...` rebuilds it with the flags.
+registry = Registry()
+demo = build_demo(registry)
 
 
 def parse_auth(values: list[str] | None) -> list[tuple[str, str]] | None:
@@ -56,17 +63,22 @@ def warm_up() -> None:
 
 
 def launch(args: argparse.Namespace) -> None:
+    global registry, demo
+    if args.image_pipeline or args.image_pipeline_task != "auto":
+        registry = Registry(image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task)
+        demo = build_demo(registry)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
-    kwargs = dict(server_name=args.host, server_port=args.port, auth=parse_auth(args.auth), show_error=True,
-                  css=CSS, footer_links=["api"], prevent_thread_lock=True)
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(args.auth),
+                    show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True)
+    print(f"* GenAI playground on {demo.local_url}", flush=True)
     if args.share:
-        try:
-            demo.launch(share=True, **kwargs)
-        except Exception as e:  # no network, blocked tunnel: say so and serve locally
-            print(f"Could not create a public share link ({type(e).__name__}: {e}); serving locally only.")
-            demo.launch(share=False, **kwargs)
-    else:
-        demo.launch(**kwargs)
+        if demo.share_url:
+            print(f"* Public link: {demo.share_url}", flush=True)
+        else:
+            print("* Could not create a public share link (no internet, or the tunnel is blocked); serving locally only.",
+                  flush=True)
     if not args.no_warmup:
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.block_thread()

@@ -18,6 +18,9 @@ from genai_demo.contract import GenAIError, ParameterError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m genai_demo", description="GenAI playground: list, run and train models.")
     parser.add_argument("--weights-dir", help="folder holding each model's weights (default: the repository's weights/)")
+    parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
+                        help="a diffusers pipeline to offer as image/hf (default: $GENAI_IMAGE_PIPELINE)")
+    parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="every model, whether it is available, and its parameters")
@@ -31,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="output folder (default: out)")
 
     p = sub.add_parser("train", help="train a model from scratch and save its weights")
-    p.add_argument("target", help="image/gan, image/vae or mnist-classifier")
+    p.add_argument("target", help="image/gan, image/vae, image/diffusion, image/autoregressive or mnist-classifier")
     p.add_argument("--data-dir", help="folder with the MNIST .gz files (default: $GENAI_MNIST_DIR, else downloaded)")
     p.add_argument("--out", help="where to save the weights (default: weights/<id>)")
     p.add_argument("--seed", type=int, default=0)
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args)
         from genai_demo.registry import Registry
 
-        registry = Registry(args.weights_dir)
+        registry = Registry(args.weights_dir, image_pipeline=args.image_pipeline,
+                            image_pipeline_task=args.image_pipeline_task)
         if args.command == "list":
             return cmd_list(registry, args.json)
         return cmd_generate(registry, args)

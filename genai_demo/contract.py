@@ -97,7 +97,7 @@ class Param:
                     raise bad("is not a whole number")
                 number = int(number)
             if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
-                raise bad("is out of range")
+                raise ParameterError(f"{self.name}={_fmt(number)} is out of range: expected {self.describe_range()}")
             return number
         if self.kind == "choice":
             if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -141,6 +141,10 @@ class Result:
     captions: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # model, seed, params, seconds, parameters, weights_version
     done: bool = True  # False for intermediate states while streaming
+    # Frames of the generating process for the "how it was drawn" view, each
+    # {"label": "step 3/20 (t = 700)", "images": {"noisy image x_t": PIL, "predicted clean image": PIL}};
+    # empty for models that draw in one pass.
+    process: list[dict] = field(default_factory=list)
 
 
 class ModelAdapter:
@@ -224,13 +228,25 @@ class ModelAdapter:
                         f"retrain them with: {self.train_command}"
                     )
                     raise ModelUnavailable(f"{self.id} is unavailable: {self._load_error}") from None
-                self.num_parameters = _count_parameters(model)
-                self.weights_version = _weights_version(self.weights_dir, self.weights_files)
+                self.num_parameters = self._count_parameters(model)
+                self.weights_version = self._weights_version()
                 self._model = model
         return self._model
 
     def _load(self, weights_dir: Path):
         raise NotImplementedError
+
+    def _count_parameters(self, model) -> int | None:
+        return sum(p.numel() for p in model.parameters())
+
+    def _weights_version(self) -> str:
+        """First 12 hex digits of the SHA-256 of the weights files: names the exact checkpoint in share links."""
+        h = hashlib.sha256()
+        for name in self.weights_files:
+            with open(self.weights_dir / name, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+        return h.hexdigest()[:12]
 
     # -- generation ----------------------------------------------------------
     def stream(self, **params) -> Iterator[Result]:
@@ -263,20 +279,3 @@ class ModelAdapter:
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0][:200] if text else "no details"
-
-
-def _count_parameters(model) -> int | None:
-    try:
-        return sum(p.numel() for p in model.parameters())
-    except AttributeError:
-        return None
-
-
-def _weights_version(weights_dir: Path, files: tuple[str, ...]) -> str:
-    """First 12 hex digits of the SHA-256 of the weights files: names the exact checkpoint in share links."""
-    h = hashlib.sha256()
-    for name in files:
-        with open(weights_dir / name, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()[:12]

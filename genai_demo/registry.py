@@ -5,8 +5,11 @@ Importing this module is cheap: adapters import torch and friends only when used
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from genai_demo.adapters.autoregressive import AutoregressiveAdapter
+from genai_demo.adapters.diffusion import DiffusionAdapter
 from genai_demo.adapters.gan import GANAdapter
 from genai_demo.adapters.vae import VAEAdapter
 from genai_demo.contract import ModelAdapter, UnknownModel
@@ -14,6 +17,8 @@ from genai_demo.contract import ModelAdapter, UnknownModel
 ADAPTERS: tuple[type[ModelAdapter], ...] = (
     GANAdapter,
     VAEAdapter,
+    DiffusionAdapter,
+    AutoregressiveAdapter,
 )
 
 MODALITIES = ("image", "text", "audio")
@@ -22,8 +27,16 @@ MODALITIES = ("image", "text", "audio")
 class Registry:
     """The adapters of one app or CLI process, each created once and shared by every request."""
 
-    def __init__(self, weights_root: str | Path | None = None, adapters=ADAPTERS):
+    def __init__(self, weights_root: str | Path | None = None, adapters=ADAPTERS, *,
+                 image_pipeline: str | None = None, image_pipeline_task: str = "auto"):
+        """``image_pipeline``: a diffusers pipeline (hub id or folder) chosen by the operator, shown as ``image/hf``;
+        by default ``$GENAI_IMAGE_PIPELINE``, and none if that is unset."""
         self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in adapters}
+        image_pipeline = image_pipeline or os.environ.get("GENAI_IMAGE_PIPELINE")
+        if image_pipeline:
+            from genai_demo.adapters.hub_image import HubImageAdapter
+
+            self.models["image/hf"] = HubImageAdapter(image_pipeline, image_pipeline_task, weights_root)
 
     def get(self, model_id: str) -> ModelAdapter:
         try:

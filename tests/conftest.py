@@ -48,9 +48,11 @@ def mnist_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
-    """A weights root with randomly initialised tiny GAN and VAE checkpoints, saved the shipped way."""
+    """A weights root with randomly initialised tiny checkpoints of every model, saved the shipped way."""
     import torch
 
+    from genai_demo.models import diffusion, pixelcnn
+    from genai_demo.models.classifier import PRESETS as CLF_PRESETS, DigitClassifier
     from genai_demo.models.gan import PRESETS as GAN_PRESETS, ConditionalGAN
     from genai_demo.models.vae import PRESETS as VAE_PRESETS, ConditionalVAE
 
@@ -58,7 +60,26 @@ def tiny_weights(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     ConditionalGAN(**GAN_PRESETS["tiny"]).eval().save_pretrained(root / "image-gan")
     ConditionalVAE(**VAE_PRESETS["tiny"]).eval().save_pretrained(root / "image-vae")
+    diffusion.make_unet("tiny").save_pretrained(root / "image-diffusion" / "unet")
+    diffusion.make_train_scheduler().save_pretrained(root / "image-diffusion" / "scheduler")
+    pixelcnn.PixelCNN(**pixelcnn.PRESETS["tiny"]).save_pretrained(root / "image-autoregressive")
+    DigitClassifier(**CLF_PRESETS["tiny"]).eval().save_pretrained(root / "mnist-classifier")
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory) -> Path:
+    """A randomly initialised unconditional diffusers pipeline (UNet of 4 and 8 channels on 8x8 images)."""
+    import torch
+    from diffusers import DDPMPipeline, DDPMScheduler, UNet2DModel
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    torch.manual_seed(0)
+    unet = UNet2DModel(sample_size=8, in_channels=3, out_channels=3, layers_per_block=1, block_out_channels=(4, 8),
+                       norm_num_groups=4, down_block_types=("DownBlock2D", "DownBlock2D"),
+                       up_block_types=("UpBlock2D", "UpBlock2D"))
+    DDPMPipeline(unet=unet, scheduler=DDPMScheduler(num_train_timesteps=50)).save_pretrained(folder)
+    return folder
 
 
 def free_port() -> int:

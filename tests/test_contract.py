@@ -67,13 +67,14 @@ def test_every_parameter_is_declared_completely():
 def test_unknown_model_id_is_a_clear_error():
     with pytest.raises(UnknownModel) as e:
         Registry().get("image/gann")
-    assert str(e.value) == "unknown model 'image/gann'; known models: image/gan, image/vae"
+    assert str(e.value) == ("unknown model 'image/gann'; known models: "
+                            "image/gan, image/vae, image/diffusion, image/autoregressive")
 
 
 def test_missing_weights_make_only_that_model_unavailable(tmp_path, tiny_weights):
     import shutil
 
-    shutil.copytree(tiny_weights / "image-vae", tmp_path / "image-vae")
+    shutil.copytree(tiny_weights / "image-vae", tmp_path / "image-vae")  # nothing else
     registry = Registry(tmp_path)
     gan, vae = registry.get("image/gan"), registry.get("image/vae")
     reason = gan.unavailable_reason()

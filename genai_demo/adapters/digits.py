@@ -24,21 +24,24 @@ class DigitAdapter(ModelAdapter):
 
     modality = "image"
 
-    def _generate(self, model, *, seed: int, num_images: int, label: str, **extra) -> Iterator[Result]:
+    def _labels(self, seed: int, num_images: int, label: str):
+        """A private generator seeded for this request, the digit for each image, and what to record and show."""
         import torch
 
-        # A private generator: two students generating at once never share random state.
+        # Private: two students generating at once never share random state.
         generator = torch.Generator().manual_seed(seed)
         if label == "any":
             labels = torch.randint(0, 10, (num_images,), generator=generator)
         else:
             labels = torch.full((num_images,), int(label), dtype=torch.long)
+        requested = [-1 if label == "any" else int(label)] * num_images
+        captions = [f"{d}" + (" (random)" if label == "any" else "") for d in labels.tolist()]
+        return generator, labels, requested, captions
+
+    def _generate(self, model, *, seed: int, num_images: int, label: str, **extra) -> Iterator[Result]:
+        generator, labels, requested, captions = self._labels(seed, num_images, label)
         images = self._sample(model, labels, generator, **extra)  # (B, 1, 28, 28) in [0, 1]
-        yield Result(
-            images=to_pil(images),
-            labels=[-1 if label == "any" else int(label)] * num_images,
-            captions=[f"{d}" + (" (random)" if label == "any" else "") for d in labels.tolist()],
-        )
+        yield Result(images=to_pil(images), labels=requested, captions=captions)
 
     def _sample(self, model, labels, generator, **extra):
         raise NotImplementedError
@@ -51,3 +54,14 @@ def to_pil(images) -> list:
 
     arr = (images.clamp(0, 1).squeeze(1) * 255).round().to(torch.uint8).numpy()
     return [Image.fromarray(a, mode="L") for a in arr]
+
+
+def strip(images: list, scale: int = 3):
+    """Images side by side in one picture, upscaled without blur, for the process view."""
+    from PIL import Image
+
+    w, h = images[0].size
+    out = Image.new("L", (w * len(images) + 2 * (len(images) - 1), h), color=40)
+    for i, im in enumerate(images):
+        out.paste(im, (i * (w + 2), 0))
+    return out.resize((out.width * scale, out.height * scale), Image.NEAREST)

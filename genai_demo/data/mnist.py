@@ -119,6 +119,8 @@ def load_mnist(data_dir: str | Path | None = None, split: str = "all", download_
         return [s for s in wanted if all((data_dir / f).exists() for f in FILES[s])]
 
     found = present()
+    if not found and download_missing and os.environ.get("GENAI_OFFLINE", "") not in ("", "0"):
+        raise MNISTError(f"no MNIST files in {data_dir}, and GENAI_OFFLINE is set so nothing is downloaded; pass --data-dir")
     if not found and download_missing:
         try:
             download(data_dir)

@@ -12,6 +12,8 @@ import importlib
 TRAINERS = {
     "image/gan": "genai_demo.train.gan",
     "image/vae": "genai_demo.train.vae",
+    "image/diffusion": "genai_demo.train.diffusion",
+    "image/autoregressive": "genai_demo.train.pixelcnn",
     "mnist-classifier": "genai_demo.train.classifier",
 }
 

@@ -52,9 +52,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 8, batch_siz
             loss.backward()
             opt.step()
             history.append({"loss": loss.item()})
-            run.advance(loss=loss.item())
-            if run.step % 25 == 0:
-                run.log(epoch=epoch, loss=loss.item())
+            run.advance(epoch, loss=loss.item())
         epoch += 1
         run.log(epoch=epoch, val_accuracy=accuracy(model, val_x, val_y))
     run.close()

@@ -34,6 +34,7 @@ class TrainRun:
     total_steps: int
     time_budget: float | None = None  # seconds; stop early (and still save) once spent
     desc: str = "train"
+    log_every: int = 25  # steps between lines of the loss log (the last step is always logged)
     started: float = field(default_factory=time.perf_counter)
     step: int = 0
 
@@ -52,11 +53,14 @@ class TrainRun:
     def out_of_time(self) -> bool:
         return self.time_budget is not None and self.elapsed >= self.time_budget
 
-    def advance(self, **losses: float) -> None:
+    def advance(self, epoch: int, **losses: float) -> None:
+        """Count one optimiser step; show its losses on the bar and, every ``log_every`` steps, in the log."""
         self.step += 1
         self.bar.update(1)
         if self.step % 10 == 0 or self.step == self.total_steps:
             self.bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+        if self.step % self.log_every == 0 or self.step == self.total_steps:
+            self.log(epoch=epoch, **losses)
 
     def log(self, **record) -> None:
         """One line of the loss log (JSON lines), stamped with step and seconds."""

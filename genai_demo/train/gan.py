@@ -54,9 +54,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
             opt_g.step()
             losses = {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
             history.append(losses)
-            run.advance(**losses)
-            if run.step % 25 == 0:
-                run.log(epoch=epoch, **losses)
+            run.advance(epoch, **losses)
         epoch += 1
         if epoch % sample_every == 0 or run.step >= total or run.out_of_time():
             model.eval()

@@ -45,9 +45,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
             opt.step()
             losses = {"loss": loss.item(), "reconstruction": recon.item(), "kl": kl.item()}
             history.append(losses)
-            run.advance(**losses)
-            if run.step % 25 == 0:
-                run.log(epoch=epoch, **losses)
+            run.advance(epoch, **losses)
         epoch += 1
         if epoch % sample_every == 0 or run.step >= total or run.out_of_time():
             model.eval()

@@ -1,0 +1,139 @@
+"""``image/hf``: a Hugging Face diffusers pipeline named by whoever launches the app.
+
+The operator chooses the pipeline (``--image-pipeline ID_OR_FOLDER`` or ``$GENAI_IMAGE_PIPELINE``); page
+visitors only set its sampling controls. Two kinds are supported: unconditional pipelines (DDPM, DDIM,
+e.g. ``google/ddpm-cifar10-32``) and text-to-image pipelines with a prompt (e.g. a small Stable
+Diffusion). Weights load only as safetensors and never with remote code. Offline (``HF_HUB_OFFLINE=1``),
+a hub id that is not in the local cache fails at once with a clear message; the rest of the app works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from genai_demo.contract import ModelAdapter, Param, Result, seed_param
+
+TASKS = ("unconditional", "text-to-image")
+UNCONDITIONAL_CLASSES = ("DDPMPipeline", "DDIMPipeline", "PNDMPipeline", "ScoreSdeVePipeline", "KarrasVePipeline")
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def detect_task(source: str) -> str:
+    """Read the pipeline class from model_index.json (local folder or hub cache); text-to-image if unknown."""
+    index = Path(source) / "model_index.json"
+    if not index.is_file():
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(source, "model_index.json")
+            index = Path(cached) if isinstance(cached, str) else None
+        except Exception:  # not a valid repo id, no cache: fall back below
+            index = None
+    if index is not None and index.is_file():
+        try:
+            if json.loads(index.read_text()).get("_class_name") in UNCONDITIONAL_CLASSES:
+                return "unconditional"
+        except (OSError, ValueError):
+            pass
+    return "text-to-image"
+
+
+class HubImageAdapter(ModelAdapter):
+    id = "image/hf"
+    modality = "image"
+    family = "hub pipeline"
+
+    def __init__(self, source: str, task: str = "auto", weights_root=None):
+        super().__init__(weights_root)
+        self.source = source
+        self.task = detect_task(source) if task == "auto" else task
+        if self.task not in TASKS:
+            raise ValueError(f"unknown pipeline task {task!r}; use one of {', '.join(TASKS)} or auto")
+        self.title = f"Hugging Face pipeline: {source}"
+        self.description = (
+            f"A ready-made {'text-to-image' if self.task == 'text-to-image' else 'unconditional'} diffusion pipeline "
+            f"from the Hugging Face hub ({source}), run with the diffusers library. It was trained by others on far "
+            "more data and computers than this playground has; compare its cost and quality with the small models."
+        )
+        self._run_lock = threading.Lock()  # a pipeline's scheduler holds per-call state: one call at a time
+        common = (
+            seed_param(),
+            Param("num_images", "integer", 1 if self.task == "text-to-image" else 4, "How many images to make.",
+                  label="Number of images", minimum=1, maximum=4 if self.task == "text-to-image" else 16, step=1),
+            Param("num_inference_steps", "integer", 25 if self.task == "text-to-image" else 50,
+                  "How many denoising steps: more is slower and usually cleaner.", label="Denoising steps",
+                  minimum=1, maximum=1000, step=1),
+        )
+        if self.task == "text-to-image":
+            self.params = (Param("prompt", "text", "a watercolour painting of a lighthouse at dawn",
+                                 "What the picture should show, in words.", max_length=500),) + common + (
+                Param("negative_prompt", "text", "", "What the picture should not show.", max_length=500, advanced=True),
+                Param("guidance_scale", "slider", 7.5, "How strongly to follow the prompt (classifier-free guidance); "
+                      "0-1 mostly ignores it.", label="Guidance scale", minimum=0.0, maximum=20.0, step=0.5),
+            )
+        else:
+            self.params = common
+
+    @property
+    def train_command(self) -> str:
+        return "not trained here: it is a pretrained pipeline"
+
+    def unavailable_reason(self) -> str | None:
+        if self._load_error:
+            return self._load_error
+        local = Path(self.source)
+        if local.is_dir() and not (local / "model_index.json").is_file():
+            return f"{local} is not a diffusers pipeline folder (no model_index.json)"
+        if not local.exists() and hub_offline():
+            from huggingface_hub import try_to_load_from_cache
+
+            try:
+                cached = try_to_load_from_cache(self.source, "model_index.json")
+            except Exception:
+                cached = None
+            if not isinstance(cached, str):
+                return (f"'{self.source}' is not in the local Hugging Face cache and the hub is offline "
+                        f"(HF_HUB_OFFLINE=1); connect and unset it, or give a local pipeline folder")
+        return None
+
+    def _load(self, source_dir):
+        import torch
+        from diffusers import DiffusionPipeline
+
+        pipe = DiffusionPipeline.from_pretrained(
+            self.source, use_safetensors=True, local_files_only=hub_offline() or Path(self.source).is_dir(),
+            dtype=torch.float32, low_cpu_mem_usage=False,
+        )
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    @property
+    def weights_dir(self) -> Path:
+        return Path(self.source)
+
+    def _count_parameters(self, pipe) -> int:
+        return sum(p.numel() for c in pipe.components.values() if hasattr(c, "parameters") for p in c.parameters())
+
+    def _weights_version(self) -> str:
+        return Path(self.source).name if Path(self.source).is_dir() else self.source  # no server paths in share links
+
+    def _generate(self, pipe, *, seed: int, num_images: int, num_inference_steps: int, **extra) -> Iterator[Result]:
+        import torch
+
+        generator = torch.Generator().manual_seed(seed)
+        with self._run_lock:
+            if self.task == "text-to-image":
+                out = pipe(prompt=extra["prompt"] or " ", negative_prompt=extra["negative_prompt"] or None,
+                           num_images_per_prompt=num_images, num_inference_steps=num_inference_steps,
+                           guidance_scale=extra["guidance_scale"], generator=generator, output_type="pil")
+            else:
+                out = pipe(batch_size=num_images, num_inference_steps=num_inference_steps, generator=generator,
+                           output_type="pil")
+        yield Result(images=list(out.images), labels=[-1] * num_images, captions=[""] * num_images)

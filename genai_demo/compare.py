@@ -1,0 +1,50 @@
+"""Compare the four families: the same digit, the same seed, every image model, side by side.
+
+Each model is timed and its images are judged by the digit classifier, so a class sees both what each
+family draws and what it costs.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from genai_demo.contract import GenAIError, Param, seed_param
+from genai_demo.judge import DigitJudge
+from genai_demo.registry import Registry
+
+COMPARED = ("image/gan", "image/vae", "image/diffusion", "image/autoregressive")
+PARAMS = (
+    seed_param(),
+    Param("label", "choice", "3", "The digit every model is asked to draw.", label="Digit",
+          choices=tuple(str(d) for d in range(10))),
+    Param("num_images", "integer", 4, "How many images each model draws.", label="Images per model",
+          minimum=1, maximum=16, step=1),
+)
+
+
+def validate(params: dict) -> dict:
+    unknown = sorted(set(params) - {p.name for p in PARAMS})
+    if unknown:
+        raise GenAIError(f"compare has no parameter {', '.join(unknown)}")
+    return {p.name: p.validate(params.get(p.name, p.default)) for p in PARAMS}
+
+
+def compare(registry: Registry, judge: DigitJudge, **params) -> Iterator[dict]:
+    """Yield one record per model as it finishes: images, seconds per image, classifier accuracy and confidence.
+
+    A model that is unavailable yields a record with its reason instead, and the others still run.
+    """
+    values = validate(params)
+    digit = int(values["label"])
+    for model_id in COMPARED:
+        adapter = registry.get(model_id)
+        record = {"model": model_id, "family": adapter.family}
+        try:
+            result = adapter.generate(seed=values["seed"], num_images=values["num_images"], label=values["label"])
+        except GenAIError as e:
+            yield {**record, "error": str(e)}
+            continue
+        verdict = judge.judge(result.images, [digit] * len(result.images))
+        yield {**record, "images": result.images, "seconds_per_image": result.info["seconds"] / len(result.images),
+               "accuracy": verdict.accuracy, "confidence": sum(verdict.confidence) / len(verdict.confidence),
+               "predicted": verdict.predicted, "parameters": result.info["parameters"], "info": result.info}

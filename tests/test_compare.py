@@ -1,0 +1,46 @@
+"""Comparing the four families, judged by the digit classifier."""
+
+import shutil
+
+import pytest
+
+from genai_demo import compare
+from genai_demo.contract import GenAIError
+from genai_demo.judge import DigitJudge
+from genai_demo.registry import Registry
+
+
+def test_compare_draws_the_same_digit_with_every_family(tiny_weights):
+    records = list(compare.compare(Registry(tiny_weights), DigitJudge(tiny_weights), seed=4, label="6", num_images=2))
+    assert [r["model"] for r in records] == list(compare.COMPARED)
+    for r in records:
+        assert len(r["images"]) == 2 and len(r["predicted"]) == 2
+        assert 0 <= r["accuracy"] <= 1 and 0 <= r["confidence"] <= 1 and r["seconds_per_image"] > 0
+        assert r["info"]["params"]["label"] == "6" and r["info"]["seed"] == 4
+
+
+def test_an_unavailable_model_is_reported_and_the_others_still_run(tmp_path, tiny_weights):
+    shutil.copytree(tiny_weights, tmp_path, dirs_exist_ok=True)
+    shutil.rmtree(tmp_path / "image-diffusion")
+    records = {r["model"]: r for r in compare.compare(Registry(tmp_path), DigitJudge(tmp_path), label="1", num_images=1)}
+    assert "weights not found" in records["image/diffusion"]["error"]
+    assert len(records["image/gan"]["images"]) == 1
+
+
+def test_the_judge_agrees_with_itself_on_real_looking_input(tiny_weights):
+    from PIL import Image
+
+    verdict = DigitJudge(tiny_weights).judge([Image.new("L", (28, 28))] * 3, [0, 1, 2])
+    assert len(verdict.predicted) == 3 and len(set(verdict.predicted)) == 1  # the same image, the same answer
+    assert verdict.accuracy in (0, 1 / 3)
+
+
+def test_missing_classifier_is_a_clear_error(tmp_path):
+    with pytest.raises(GenAIError, match="train it with: python -m genai_demo train mnist-classifier"):
+        DigitJudge(tmp_path).load()
+
+
+@pytest.mark.parametrize("bad", [{"label": "any"}, {"num_images": 17}, {"seed": -3}, {"model": "image/gan"}])
+def test_compare_refuses_bad_input(tiny_weights, bad):
+    with pytest.raises(GenAIError):
+        list(compare.compare(Registry(tiny_weights), DigitJudge(tiny_weights), **bad))

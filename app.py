@@ -33,10 +33,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="also offer this diffusers pipeline as image/hf (default: $GENAI_IMAGE_PIPELINE); "
                              "only the operator chooses it, page visitors cannot")
     parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
+    parser.add_argument("--text-model", metavar="HUB_ID_OR_FOLDER",
+                        help="also offer this transformers text-generation model as text/hf (e.g. gpt2; default: "
+                             "$GENAI_TEXT_MODEL); only the operator chooses it, page visitors cannot")
     return parser.parse_args(argv)
 
 
-# The module-level app, as Gradio's tools expect; `python app.py --image-pipeline ...` rebuilds it with the flags.
+# The module-level app, as Gradio's tools expect; `python app.py --image-pipeline/--text-model ...` rebuilds it.
 registry = Registry()
 demo = build_demo(registry)
 
@@ -64,8 +67,12 @@ def warm_up() -> None:
 
 def launch(args: argparse.Namespace) -> None:
     global registry, demo
-    if args.image_pipeline or args.image_pipeline_task != "auto":
-        registry = Registry(image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "urllib3"):  # one line per HTTP request is too much for an operator
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model:
+        registry = Registry(image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task,
+                            text_model=args.text_model)
         demo = build_demo(registry)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
     captured = io.StringIO()

@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
                         help="a diffusers pipeline to offer as image/hf (default: $GENAI_IMAGE_PIPELINE)")
     parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
+    parser.add_argument("--text-model", metavar="HUB_ID_OR_FOLDER",
+                        help="a transformers text-generation model to offer as text/hf (default: $GENAI_TEXT_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="every model, whether it is available, and its parameters")
@@ -34,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", help="output folder (default: out)")
 
     p = sub.add_parser("train", help="train a model from scratch and save its weights")
-    p.add_argument("target", help="image/gan, image/vae, image/diffusion, image/autoregressive or mnist-classifier")
-    p.add_argument("--data-dir", help="folder with the MNIST .gz files (default: $GENAI_MNIST_DIR, else downloaded)")
+    p.add_argument("target", help="image/gan, image/vae, image/diffusion, image/autoregressive, text/shakespeare or mnist-classifier")
+    p.add_argument("--data-dir", help="folder with the data: MNIST .gz files (default: $GENAI_MNIST_DIR) or "
+                        "tinyshakespeare.txt (default: $GENAI_SHAKESPEARE_DIR); downloaded when missing")
     p.add_argument("--out", help="where to save the weights (default: weights/<id>)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int)
@@ -43,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--time-budget", type=float, help="stop after this many minutes (and still save)")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
-    p.add_argument("--limit", type=int, help="use only the first N images")
+    p.add_argument("--limit", type=int, help="use only the first N images (characters for text)")
     p.add_argument("--preset", default="base", help="model size: base (shipped) or tiny (tests)")
     p.add_argument("--dry-run", action="store_true", help="a few steps on a few images, to check that it runs")
     return parser
@@ -85,11 +88,14 @@ def cmd_generate(registry, args) -> int:
     info = result.info
     print(f"{adapter.id}: {len(saved)} file(s) in {out} · seed {info['seed']} · {info['seconds'] * 1000:.0f} ms · "
           f"{info['parameters']:,} parameters")
+    for note in info.get("notes") or ():
+        print(f"note: {note}")
     return 0
 
 
 def save_result(result, out: Path) -> list[Path]:
-    """Write a result: one PNG per image (settings in its metadata) plus samples.npz, and info.json."""
+    """Write a result: one PNG per image (settings in its metadata) plus samples.npz, or text.txt and
+    next_tokens.json for text; and info.json."""
     import numpy as np
 
     from genai_demo.export import png_with_metadata
@@ -104,9 +110,13 @@ def save_result(result, out: Path) -> list[Path]:
                  labels=np.asarray(result.labels, dtype=np.int64))
         saved.append(out / "samples.npz")
     if result.text is not None:
-        (out / "text.txt").write_text(result.text)
+        (out / "text.txt").write_text(result.text, encoding="utf-8")
         saved.append(out / "text.txt")
-    (out / "info.json").write_text(json.dumps(result.info, indent=2) + "\n")
+        if result.process:  # a text model's next-token candidates, one record per generated token
+            (out / "next_tokens.json").write_text(json.dumps(result.process, indent=1, ensure_ascii=False) + "\n",
+                                                  encoding="utf-8")
+            saved.append(out / "next_tokens.json")
+    (out / "info.json").write_text(json.dumps(result.info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return saved
 
 
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         from genai_demo.registry import Registry
 
         registry = Registry(args.weights_dir, image_pipeline=args.image_pipeline,
-                            image_pipeline_task=args.image_pipeline_task)
+                            image_pipeline_task=args.image_pipeline_task, text_model=args.text_model)
         if args.command == "list":
             return cmd_list(registry, args.json)
         return cmd_generate(registry, args)

@@ -9,6 +9,7 @@ Importing this module costs nothing: no torch, no gradio.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import threading
@@ -143,7 +144,10 @@ class Result:
     done: bool = True  # False for intermediate states while streaming
     # Frames of the generating process for the "how it was drawn" view, each
     # {"label": "step 3/20 (t = 700)", "images": {"noisy image x_t": PIL, "predicted clean image": PIL}};
-    # empty for models that draw in one pass.
+    # empty for models that draw in one pass. Text models give one frame per generated token instead:
+    # {"label": ..., "token": "e", "p_model": 0.41, "p_sampled": 0.63, "kept": 12, "vocab_size": 66,
+    #  "context_cut": False, "candidates": [{"token": "e", "p_model": 0.41, "p_sampled": 0.63, "chosen": True}, ...]}
+    # (p_model: the model's probability; p_sampled: after temperature, top-k and top-p).
     process: list[dict] = field(default_factory=list)
 
 
@@ -157,6 +161,7 @@ class ModelAdapter:
     description: str = ""  # a few plain sentences for students
     params: tuple[Param, ...] = ()
     weights_files: tuple[str, ...] = ("config.json", "model.safetensors")
+    concurrency: int = 2  # requests of this model the server runs at once; the rest wait in the queue
 
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)
@@ -188,7 +193,30 @@ class ModelAdapter:
         missing = [f for f in self.weights_files if not (self.weights_dir / f).is_file()]
         if missing:
             return f"weights not found ({', '.join(missing)} missing in {self.weights_dir}); train them with: {self.train_command}"
-        return None
+        return self._check_files()
+
+    def _check_files(self) -> str | None:
+        """Parse each config's JSON and each safetensors header (cheap: no tensors are read), once per file version."""
+        stamp = tuple((f, (self.weights_dir / f).stat().st_mtime_ns, (self.weights_dir / f).stat().st_size)
+                      for f in self.weights_files)
+        if getattr(self, "_checked", (None,))[0] != stamp:
+            problem = None
+            for name in self.weights_files:
+                path = self.weights_dir / name
+                try:
+                    if name.endswith(".json"):
+                        json.loads(path.read_text())
+                    elif name.endswith(".safetensors"):
+                        from safetensors import safe_open
+
+                        with safe_open(path, framework="np") as f:
+                            f.keys()
+                except Exception as e:  # whatever a truncated or foreign file raises
+                    problem = (f"weights in {self.weights_dir} are broken ({name}: {_first_line(e)}); "
+                               f"retrain them with: {self.train_command}")
+                    break
+            self._checked = (stamp, problem)
+        return self._checked[1]
 
     def describe(self) -> dict:
         reason = self.unavailable_reason()
@@ -256,7 +284,8 @@ class ModelAdapter:
         started = time.perf_counter()
         result = None
         for result in self._generate(model, **values):
-            result.info = self._info(values, time.perf_counter() - started, result.done)
+            # The standard record, plus anything the adapter added (a text model's token count and notes).
+            result.info = {**self._info(values, time.perf_counter() - started, result.done), **result.info}
             yield result
 
     def generate(self, **params) -> Result:

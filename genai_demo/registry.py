@@ -11,6 +11,7 @@ from pathlib import Path
 from genai_demo.adapters.autoregressive import AutoregressiveAdapter
 from genai_demo.adapters.diffusion import DiffusionAdapter
 from genai_demo.adapters.gan import GANAdapter
+from genai_demo.adapters.text import ShakespeareAdapter
 from genai_demo.adapters.vae import VAEAdapter
 from genai_demo.contract import ModelAdapter, UnknownModel
 
@@ -19,6 +20,7 @@ ADAPTERS: tuple[type[ModelAdapter], ...] = (
     VAEAdapter,
     DiffusionAdapter,
     AutoregressiveAdapter,
+    ShakespeareAdapter,
 )
 
 MODALITIES = ("image", "text", "audio")
@@ -28,15 +30,21 @@ class Registry:
     """The adapters of one app or CLI process, each created once and shared by every request."""
 
     def __init__(self, weights_root: str | Path | None = None, adapters=ADAPTERS, *,
-                 image_pipeline: str | None = None, image_pipeline_task: str = "auto"):
+                 image_pipeline: str | None = None, image_pipeline_task: str = "auto", text_model: str | None = None):
         """``image_pipeline``: a diffusers pipeline (hub id or folder) chosen by the operator, shown as ``image/hf``;
-        by default ``$GENAI_IMAGE_PIPELINE``, and none if that is unset."""
+        by default ``$GENAI_IMAGE_PIPELINE``, and none if that is unset. ``text_model``: likewise a transformers
+        causal language model, shown as ``text/hf``; by default ``$GENAI_TEXT_MODEL``."""
         self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in adapters}
         image_pipeline = image_pipeline or os.environ.get("GENAI_IMAGE_PIPELINE")
         if image_pipeline:
             from genai_demo.adapters.hub_image import HubImageAdapter
 
             self.models["image/hf"] = HubImageAdapter(image_pipeline, image_pipeline_task, weights_root)
+        text_model = text_model or os.environ.get("GENAI_TEXT_MODEL")
+        if text_model:
+            from genai_demo.adapters.hub_text import HubTextAdapter
+
+            self.models["text/hf"] = HubTextAdapter(text_model, weights_root)
 
     def get(self, model_id: str) -> ModelAdapter:
         try:

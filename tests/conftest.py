@@ -104,8 +104,8 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
-    """The real app (``python app.py``) on 127.0.0.1, with the shipped weights, for gradio_client and the browser."""
+def app_server(tmp_path_factory):
+    """The real app (``python app.py``) on 127.0.0.1 with the shipped weights: (url, path of its log)."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     with open(log, "w") as out:
@@ -114,11 +114,16 @@ def app_url(tmp_path_factory) -> str:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, proc)
-        yield url
+        yield url, log
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        print(log.read_text()[-3000:])
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server) -> str:
+    """The URL of the shared app, for gradio_client and the browser."""
+    return app_server[0]

@@ -73,12 +73,12 @@ def test_corrupt_weights_make_the_model_unavailable_with_the_reason(tmp_path, ti
     (tmp_path / "image-gan" / "model.safetensors").write_bytes(b"\x00garbage, not a safetensors file")
     registry = Registry(tmp_path)
     gan = registry.get("image/gan")
-    assert gan.unavailable_reason() is None  # the files are there; only loading tells
+    reason = gan.unavailable_reason()  # found without loading: the safetensors header does not parse
+    assert "are broken (model.safetensors" in reason and "python -m genai_demo train image/gan" in reason
     with pytest.raises(ModelUnavailable) as e:
         gan.generate(seed=0)
-    message = str(e.value)
-    assert "could not be loaded" in message and "python -m genai_demo train image/gan" in message and "\n" not in message
-    assert "could not be loaded" in gan.describe()["reason"]
+    assert str(e.value) == f"image/gan is unavailable: {reason}" and "\n" not in str(e.value)
+    assert gan.describe()["available"] is False
     assert registry.get("image/vae").generate(seed=0, num_images=1).images  # the other model still works
 
 

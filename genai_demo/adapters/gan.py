@@ -9,6 +9,7 @@ from genai_demo.contract import Param
 class GANAdapter(DigitAdapter):
     id = "image/gan"
     family = "GAN"
+    concurrency = 4  # cheap: one pass through a small network
     title = "GAN: a generator trained against a critic"
     description = (
         "A generative adversarial network is two networks in a contest. The generator turns random noise into a "

@@ -9,6 +9,7 @@ from genai_demo.contract import Param
 class VAEAdapter(DigitAdapter):
     id = "image/vae"
     family = "VAE"
+    concurrency = 4  # cheap: one pass through a small network
     title = "VAE: compress to a few numbers, then draw back"
     description = (
         "A variational autoencoder learns to squeeze every digit into a handful of numbers (its latent code) and to "

@@ -21,19 +21,20 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 
 PRESETS = {
-    "tiny": dict(channels=8, num_layers=2, levels=4, num_classes=10),
-    "base": dict(channels=32, num_layers=6, levels=4, num_classes=10),
+    "tiny": dict(channels=8, num_layers=3, levels=4, num_classes=10, dilations=[1, 2]),
+    "base": dict(channels=32, num_layers=8, levels=4, num_classes=10, dilations=[1, 2, 4, 8, 1, 2, 4]),
 }
 
 
 class GatedLayer(nn.Module):
-    def __init__(self, in_ch: int, ch: int, kernel: int, num_classes: int, first: bool):
+    def __init__(self, in_ch: int, ch: int, kernel: int, num_classes: int, first: bool, dilation: int = 1):
         super().__init__()
-        self.kernel, self.first = kernel, first
-        k = kernel
-        self.v_conv = nn.Conv2d(in_ch, 2 * ch, (k // 2 + 1, k))  # rows i - k//2 .. i, all of them within k//2 columns
+        self.kernel, self.first, self.dilation = kernel, first, dilation
+        k, d = kernel, dilation
+        # Rows i - d*(k//2) .. i (every d-th), within d*(k//2) columns; dilation widens the view at no extra cost.
+        self.v_conv = nn.Conv2d(in_ch, 2 * ch, (k // 2 + 1, k), dilation=d)
         self.v_to_h = nn.Conv2d(2 * ch, 2 * ch, 1)
-        self.h_conv = nn.Conv2d(in_ch, 2 * ch, (1, k // 2 + 1))  # columns j - k//2 .. j of row i
+        self.h_conv = nn.Conv2d(in_ch, 2 * ch, (1, k // 2 + 1), dilation=d)  # columns j - d*(k//2) .. j of row i
         self.h_out = nn.Conv2d(ch, ch, 1)
         self.cond = nn.Embedding(num_classes, 4 * ch)  # the label's bias for both gates, V h in eq. (4)
 
@@ -48,17 +49,16 @@ class GatedLayer(nn.Module):
 
     def vertical(self, v: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The vertical stack's output, and what it tells the horizontal stack (from rows strictly above) plus the label."""
-        k = self.kernel
+        r = self.dilation * (self.kernel // 2)
         cond_v, cond_h = self.cond(labels)[:, :, None, None].chunk(2, dim=1)
-        v_feat = self.v_conv(F.pad(v, (k // 2, k // 2, k // 2, 0)))  # (B, 2ch, H, W)
+        v_feat = self.v_conv(F.pad(v, (r, r, r, 0)))  # (B, 2ch, H, W)
         # The horizontal stack may only see rows strictly above through the vertical one: shift down a row.
         v_above = F.pad(v_feat, (0, 0, 1, 0))[:, :, :-1, :]
         return self.gate(v_feat + cond_v), self.v_to_h(v_above) + cond_h
 
     def horizontal(self, h: torch.Tensor, h_bias: torch.Tensor) -> torch.Tensor:
         """The horizontal stack: within a row, each pixel sees only the pixels to its left."""
-        k = self.kernel
-        h_feat = self.h_conv(F.pad(h, (k // 2, 0, 0, 0)))  # (B, 2ch, H, W)
+        h_feat = self.h_conv(F.pad(h, (self.dilation * (self.kernel // 2), 0, 0, 0)))  # (B, 2ch, H, W)
         if self.first:  # mask "A": the first layer must not see the pixel it predicts, shift right a column
             h_feat = F.pad(h_feat, (1, 0, 0, 0))[:, :, :, :-1]
         h_out = self.h_out(self.gate(h_feat + h_bias))
@@ -66,16 +66,21 @@ class GatedLayer(nn.Module):
 
 
 class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground", tags=["pixelcnn", "autoregressive", "mnist"]):
-    def __init__(self, channels: int = 32, num_layers: int = 6, levels: int = 4, num_classes: int = 10):
+    def __init__(self, channels: int = 32, num_layers: int = 6, levels: int = 4, num_classes: int = 10,
+                 dilations: list[int] | None = None):
         super().__init__()
         self.levels = levels  # grey levels per pixel: the size of each pixel's softmax
         self.num_classes = num_classes
+        # Dilation of each layer after the first (default all 1): doubling dilations let the bottom of a digit
+        # see its top, which plain 3x3 layers reach only one row per layer.
+        dilations = list(dilations or [1] * (num_layers - 1))
+        assert len(dilations) == num_layers - 1, "one dilation per layer after the first"
         layers = [GatedLayer(1, channels, 7, num_classes, first=True)]
-        layers += [GatedLayer(channels, channels, 3, num_classes, first=False) for _ in range(num_layers - 1)]
+        layers += [GatedLayer(channels, channels, 3, num_classes, first=False, dilation=d) for d in dilations]
         self.layers = nn.ModuleList(layers)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, levels, 1))
-        # Rows above a pixel that can influence it: 7//2 for the first layer, 1 for each other, +1 for the shift.
-        self.receptive_rows = 3 + (num_layers - 1) + 1
+        # Rows above a pixel that can influence it: 7//2 for the first layer, d for each other, +1 for the shift.
+        self.receptive_rows = 3 + sum(dilations) + 1
 
     def to_input(self, levels: torch.Tensor) -> torch.Tensor:
         """Integer grey levels (B, H, W) -> network input in [-1, 1], (B, 1, H, W)."""

@@ -14,6 +14,7 @@ TRAINERS = {
     "image/vae": "genai_demo.train.vae",
     "image/diffusion": "genai_demo.train.diffusion",
     "image/autoregressive": "genai_demo.train.pixelcnn",
+    "text/shakespeare": "genai_demo.train.charlm",
     "mnist-classifier": "genai_demo.train.classifier",
 }
 

@@ -1,0 +1,153 @@
+"""Classroom load: 30 students clicking Generate at once, for a minute, against one app on 127.0.0.1.
+
+    python bench/load.py [--users 30] [--seconds 60] [--max-queue 64]
+
+Launches ``python app.py`` on a free loopback port, measures a single user's GAN latency, then runs ``--users``
+concurrent gradio_client users for ``--seconds`` (bounded: no new request starts after that, and each waits at most
+120 s), mixing every image endpoint the way a class would (mostly the fast GAN and VAE, some diffusion and
+autoregressive, a few comparisons). Prints per endpoint: requests, failures, p50 and p95 latency; the GAN's p95 as
+a multiple of its single-user latency; the server's resident memory after warm-up, at its peak and at the end.
+Only loopback traffic; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MIX = (  # (endpoint, weight, arguments); small requests, as a class would send
+    ("/image_gan", 40, dict(num_images=16, label="any", truncation=1.0)),
+    ("/image_vae", 30, dict(num_images=16, label="any", temperature=1.0)),
+    ("/image_diffusion", 15, dict(num_images=4, label="3", scheduler="DPM-Solver++", num_inference_steps=10,
+                                  guidance_scale=3.0, eta=0.0)),
+    ("/image_autoregressive", 10, dict(num_images=2, label="7", temperature=1.0)),
+    ("/image_compare", 5, dict(label="5", num_images=1)),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--max-queue", type=int, default=64)
+    args = parser.parse_args()
+    from gradio_client import Client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--max-queue", str(args.max_queue)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        warm = Client(url, verbose=False)
+        for api, _, kwargs in MIX:  # load every model once, so the load test measures serving, not loading
+            warm.predict(seed=0, **kwargs, api_name=api)
+        single = []
+        for i in range(10):
+            t = time.perf_counter()
+            warm.predict(seed=i, **MIX[0][2], api_name="/image_gan")
+            single.append(time.perf_counter() - t)
+        single_p50 = statistics.median(single)
+        rss_start = rss_mb(proc.pid)
+        peak = [rss_start]
+        stop = threading.Event()
+
+        def watch_memory():
+            while not stop.is_set():
+                peak.append(rss_mb(proc.pid))
+                time.sleep(0.25)
+
+        latencies: dict[str, list[float]] = defaultdict(list)
+        failures: dict[str, list[str]] = defaultdict(list)
+        lock = threading.Lock()
+        end_at = time.time() + args.seconds
+
+        def student(n: int):
+            rng = random.Random(n)
+            client = Client(url, verbose=False)
+            while time.time() < end_at:
+                api, _, kwargs = rng.choices(MIX, weights=[m[1] for m in MIX])[0]
+                t = time.perf_counter()
+                try:
+                    job = client.submit(seed=rng.randrange(10**6), **kwargs, api_name=api)
+                    job.result(timeout=120)
+                    with lock:
+                        latencies[api].append(time.perf_counter() - t)
+                except Exception as e:  # noqa: BLE001 - every failure is counted and shown
+                    with lock:
+                        failures[api].append(f"{type(e).__name__}: {str(e)[:120]}")
+                time.sleep(rng.uniform(0.2, 1.0))  # a student looks at the result before clicking again
+
+        watcher = threading.Thread(target=watch_memory, daemon=True)
+        watcher.start()
+        threads = [threading.Thread(target=student, args=(n,)) for n in range(args.users)]
+        started = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=args.seconds + 240)
+        stop.set()
+        elapsed = time.time() - started
+        rss_end = rss_mb(proc.pid)
+
+        print(f"\n{args.users} users for {args.seconds:.0f} s (all done after {elapsed:.0f} s), queue max size "
+              f"{args.max_queue}; single-user GAN (16 images) p50 {single_p50 * 1000:.0f} ms")
+        header = f"{'endpoint':<22} {'requests':>8} {'failed':>6} {'p50 (s)':>8} {'p95 (s)':>8}"
+        print(header + "\n" + "-" * len(header))
+        for api, _, _ in MIX:
+            lat = latencies[api]
+            p50 = statistics.median(lat) if lat else float("nan")
+            p95 = percentile(lat, 0.95) if lat else float("nan")
+            print(f"{api:<22} {len(lat) + len(failures[api]):>8} {len(failures[api]):>6} {p50:>8.2f} {p95:>8.2f}")
+        gan = latencies["/image_gan"]
+        if gan:
+            print(f"\nGAN p95 under load / single-user p50: {percentile(gan, 0.95) / single_p50:.1f}x")
+        print(f"server memory: {rss_start:.0f} MB after warm-up, peak {max(peak):.0f} MB, end {rss_end:.0f} MB "
+              f"(growth {rss_end - rss_start:+.0f} MB, peak {max(peak) - rss_start:+.0f} MB)")
+        for api, errs in failures.items():
+            for e in sorted(set(errs))[:3]:
+                print(f"  {api} failure: {e}")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""``text/hf``: a Hugging Face text-generation model named by whoever launches the app.
+
+The operator chooses the model (``--text-model ID_OR_FOLDER`` or ``$GENAI_TEXT_MODEL``: ``gpt2``,
+``distilgpt2``, a small instruct model such as ``HuggingFaceTB/SmolLM2-135M-Instruct``); page visitors only
+set its sampling controls. It runs through the same code as ``text/shakespeare`` (``CausalLMAdapter``), so
+the next-token view works the same. Weights load only as safetensors and never with remote code. Offline
+(``HF_HUB_OFFLINE=1``), a hub id that is not in the local cache fails at once with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from genai_demo.adapters.hub_image import hub_offline
+from genai_demo.adapters.text import CausalLMAdapter, Encoded, LoadedLM, text_params
+from genai_demo.contract import Param
+
+
+def _cached(source: str, filename: str) -> Path | None:
+    """``filename`` of ``source`` (a folder or a hub id) if it is on this machine, without any network call."""
+    local = Path(source) / filename
+    if local.is_file():
+        return local
+    if Path(source).exists():
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(source, filename)
+    except Exception:  # not a valid repo id, no cache
+        return None
+    return Path(cached) if isinstance(cached, str) else None
+
+
+def has_chat_template(source: str) -> bool:
+    """Whether the tokenizer comes with a chat template (an instruct model), read from local files only."""
+    if _cached(source, "chat_template.jinja"):
+        return True
+    config = _cached(source, "tokenizer_config.json")
+    try:
+        return bool(config and json.loads(config.read_text()).get("chat_template"))
+    except (OSError, ValueError):
+        return False
+
+
+class HubTextAdapter(CausalLMAdapter):
+    id = "text/hf"
+    family = "hub model"
+    weights_files = ("config.json",)
+
+    def __init__(self, source: str, weights_root=None):
+        super().__init__(weights_root)
+        self.source = source
+        self.chat = has_chat_template(source)
+        self.title = f"Hugging Face model: {source}"
+        self.description = (
+            f"A pretrained {'instruction-following ' if self.chat else ''}language model from the Hugging Face hub "
+            f"({source}), run by transformers with the same sampling loop as the Shakespeare model. It reads "
+            "sub-word tokens rather than characters and was trained by others on far more text than this "
+            "playground has; compare what it writes, and how sure it is of each next token."
+        )
+        self.params = text_params("Once upon a time", "sub-word pieces, about 3/4 of a word each", 100, 50)
+        if self.chat:
+            self.params = self.params[:1] + (Param(
+                "apply_chat_template", "toggle", True, "Wrap the prompt as a user's message in the model's chat "
+                "format, so an instruct model answers it instead of continuing it.", label="apply_chat_template"),
+            ) + self.params[1:]
+
+    @property
+    def weights_dir(self) -> Path:
+        return Path(self.source)
+
+    @property
+    def train_command(self) -> str:
+        return "not trained here: it is a pretrained model"
+
+    def unavailable_reason(self) -> str | None:
+        if self._load_error:
+            return self._load_error
+        local = Path(self.source)
+        if local.is_dir() and not (local / "config.json").is_file():
+            return f"{local} is not a transformers model folder (no config.json)"
+        if not local.exists() and hub_offline() and _cached(self.source, "config.json") is None:
+            return (f"'{self.source}' is not in the local Hugging Face cache and the hub is offline "
+                    f"(HF_HUB_OFFLINE=1); connect and unset it, or give a local model folder")
+        return None
+
+    def _load(self, source_dir):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils.logging import disable_progress_bar
+
+        disable_progress_bar()
+        local_only = hub_offline() or Path(self.source).is_dir()
+        tokenizer = AutoTokenizer.from_pretrained(self.source, local_files_only=local_only, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(self.source, local_files_only=local_only, use_safetensors=True,
+                                                     trust_remote_code=False, dtype=torch.float32)
+        return LoadedLM(model.eval(), tokenizer)
+
+    def _weights_version(self) -> str:
+        return Path(self.source).name if Path(self.source).is_dir() else self.source  # no server paths in share links
+
+    def start_ids(self, lm: LoadedLM) -> list[int]:
+        bos = lm.tokenizer.bos_token_id
+        return [bos] if bos is not None else super().start_ids(lm)
+
+    def eos_token_id(self, lm: LoadedLM):
+        eos = lm.model.generation_config.eos_token_id
+        return eos if eos is not None else lm.tokenizer.eos_token_id
+
+    def encode(self, lm: LoadedLM, prompt: str, apply_chat_template: bool = False, **extra) -> Encoded:
+        if not (self.chat and apply_chat_template):
+            return super().encode(lm, prompt)
+        from genai_demo.models.charlm import context_length
+
+        ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                               tokenize=True, return_dict=True)["input_ids"]
+        notes, window = [], context_length(lm.model)
+        if len(ids) > window:
+            notes.append(f"the prompt is {len(ids):,} tokens long but the model reads at most {window}: "
+                         f"it sees only the last {window}")
+            ids = ids[-window:]
+        return Encoded(list(ids), prompt + "\n\n", notes)

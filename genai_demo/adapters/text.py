@@ -1,0 +1,177 @@
+"""Text models that write one token at a time: ``text/shakespeare`` here, and the base that ``text/hf`` shares.
+
+``CausalLMAdapter`` runs any transformers causal language model with its tokenizer: it turns the prompt into
+tokens (an empty prompt starts from a new line, characters the tokenizer does not know are left out, a prompt
+longer than the context is cut to its end, each with a note), then streams the text token by token from
+``genai_demo.models.charlm.generate_stream``, seeded by a private generator. Every step records the top
+candidates for the next token with their probabilities before and after temperature, top-k and top-p: the
+"how it was written" view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
+
+NUM_CANDIDATES = 10  # next-token candidates kept per step for the view
+
+
+def text_params(prompt: str, unit: str, max_new_tokens: int, top_k: int, temperature: float = 0.8) -> tuple[Param, ...]:
+    """The sampling controls, named as transformers' ``generate`` names them, with help for students."""
+    return (
+        Param("prompt", "text", prompt, "The text to continue; an empty prompt starts from a new line.",
+              label="Prompt", max_length=2000),
+        Param("max_new_tokens", "integer", max_new_tokens, f"How many tokens ({unit}) to write after the prompt.",
+              label="max_new_tokens", minimum=1, maximum=1000, step=1),
+        Param("do_sample", "toggle", True, "On: draw each token at random from its probabilities. Off (greedy): "
+              "always take the most likely token, which soon repeats itself.", label="do_sample"),
+        Param("temperature", "slider", temperature, "Divides the scores before they become probabilities: below 1 "
+              "sharpens them (safe, repetitive), above 1 flattens them (surprising, then babble).",
+              label="temperature", minimum=0.05, maximum=3.0, step=0.05),
+        Param("top_k", "integer", top_k, "Draw only from the k most likely tokens; 0 keeps every token.",
+              label="top_k", minimum=0, maximum=200, step=1),
+        Param("top_p", "slider", 1.0, "Nucleus sampling: draw only from the most likely tokens whose probabilities "
+              "add up to p; 1 keeps every token.", label="top_p", minimum=0.0, maximum=1.0, step=0.01),
+        Param("repetition_penalty", "slider", 1.0, "Makes every token already in the text less likely: 1 is off, "
+              "about 1.2 discourages loops.", label="repetition_penalty", minimum=1.0, maximum=2.0, step=0.05,
+              advanced=True),
+        seed_param(),
+    )
+
+
+@dataclass
+class LoadedLM:
+    """A causal LM with its tokenizer, and a cache of how each token id reads as text."""
+
+    model: Any
+    tokenizer: Any
+    _pieces: dict = field(default_factory=dict)
+
+    def piece(self, token_id: int) -> str:
+        if token_id not in self._pieces:  # a dict read/write is atomic: two requests at once are fine
+            self._pieces[token_id] = self.tokenizer.decode([token_id])
+        return self._pieces[token_id]
+
+
+@dataclass
+class Encoded:
+    ids: list[int]  # what the model reads
+    prefix: str  # what the output text starts with, before the generated tokens
+    notes: list[str]  # what was changed in the prompt, and why
+
+
+class CausalLMAdapter(ModelAdapter):
+    """A transformers causal LM and its tokenizer in one folder; subclasses declare id, texts and params."""
+
+    modality = "text"
+    family = "autoregressive"
+    weights_files = ("config.json", "model.safetensors", "tokenizer.json")
+
+    def _load(self, weights_dir):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils.logging import disable_progress_bar
+
+        disable_progress_bar()  # no "Loading weights" bar in the app's log or the CLI's output
+        # Safetensors only, and never code from the folder: a checkpoint is data, not a program.
+        tokenizer = AutoTokenizer.from_pretrained(weights_dir, local_files_only=True, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(weights_dir, local_files_only=True, use_safetensors=True,
+                                                     trust_remote_code=False, dtype=torch.float32)
+        return LoadedLM(model.eval(), tokenizer)
+
+    def _count_parameters(self, lm: LoadedLM) -> int:
+        return sum(p.numel() for p in lm.model.parameters())
+
+    def validate(self, params: dict) -> dict:
+        try:
+            return super().validate(params)
+        except ParameterError as e:
+            if str(e).startswith("temperature=") and "out of range" in str(e):
+                raise ParameterError(f"{e} (for always the most likely token, turn do_sample off)") from None
+            raise
+
+    # -- prompt ------------------------------------------------------------------
+    def encode(self, lm: LoadedLM, prompt: str, **extra) -> Encoded:
+        """The prompt as token ids the model can read, with a note for everything that had to change."""
+        from genai_demo.models.charlm import context_length
+
+        tok, notes = lm.tokenizer, []
+        ids = tok(prompt, add_special_tokens=False, verbose=False)["input_ids"] if prompt else []
+        unk = tok.unk_token_id
+        if unk is not None and unk in ids:
+            unseen = sorted({c for c in prompt if unk in tok(c, add_special_tokens=False)["input_ids"]})
+            ids = [i for i in ids if i != unk]
+            notes.append(f"left out {len(unseen)} character{'s' if len(unseen) != 1 else ''} the model never saw: "
+                         + " ".join(unseen[:20]))
+        if not ids:
+            ids = self.start_ids(lm)
+            if prompt:
+                notes.append("nothing of the prompt is left to read: starting from a new line")
+        window = context_length(lm.model)
+        if len(ids) > window:
+            notes.append(f"the prompt is {len(ids):,} tokens long but the model reads at most {window}: "
+                         f"it sees only the last {window}")
+            ids = ids[-window:]
+        return Encoded(ids, prompt, notes)
+
+    def start_ids(self, lm: LoadedLM) -> list[int]:
+        """What an empty prompt starts from: a new line."""
+        return lm.tokenizer("\n", add_special_tokens=False)["input_ids"]
+
+    def eos_token_id(self, lm: LoadedLM):
+        return None  # write until max_new_tokens
+
+    def suppress_ids(self, lm: LoadedLM) -> list[int]:
+        """Never write ``<unk>`` (it stands for a character the model cannot spell), unless it is also end-of-text."""
+        unk = lm.tokenizer.unk_token_id
+        return [unk] if unk is not None and unk != self.eos_token_id(lm) else []
+
+    # -- generation --------------------------------------------------------------
+    def _generate(self, lm: LoadedLM, *, prompt: str, max_new_tokens: int, do_sample: bool, temperature: float,
+                  top_k: int, top_p: float, repetition_penalty: float, seed: int, **extra) -> Iterator[Result]:
+        import torch
+
+        from genai_demo.models.charlm import generate_stream
+
+        encoded = self.encode(lm, prompt, **extra)
+        generator = torch.Generator().manual_seed(seed)  # private: two students at once never share random state
+        new_ids: list[int] = []
+        frames: list[dict] = []
+        steps = generate_stream(lm.model, encoded.ids, generator, max_new_tokens=max_new_tokens, do_sample=do_sample,
+                                temperature=temperature, top_k=top_k, top_p=top_p,
+                                repetition_penalty=repetition_penalty, eos_token_id=self.eos_token_id(lm),
+                                suppress_ids=self.suppress_ids(lm), num_candidates=NUM_CANDIDATES)
+        vocab = lm.model.config.vocab_size
+
+        def stats(n: int) -> dict:
+            return {"new_tokens": n, "prompt_tokens": len(encoded.ids), "notes": encoded.notes}
+
+        for step in steps:
+            new_ids.append(step.token_id)
+            frames.append({
+                "label": f"token {len(new_ids)}: {lm.piece(step.token_id)!r}, probability "
+                         f"{step.p_model:.1%} by the model, {step.p_sampled:.1%} after the sampling settings",
+                "token": lm.piece(step.token_id), "p_model": step.p_model, "p_sampled": step.p_sampled,
+                "candidates": [{"token": lm.piece(i), "p_model": pm, "p_sampled": ps, "chosen": i == step.token_id}
+                               for i, pm, ps in step.candidates],
+                "kept": step.kept, "vocab_size": vocab, "context_cut": step.recomputed,
+            })
+            if len(new_ids) < max_new_tokens:  # the frames so far too, so that a stopped run still shows them
+                text = encoded.prefix + lm.tokenizer.decode(new_ids, skip_special_tokens=True)
+                yield Result(text=text, done=False, process=frames, info=stats(len(new_ids)))
+        text = encoded.prefix + lm.tokenizer.decode(new_ids, skip_special_tokens=True)
+        yield Result(text=text, process=frames, info=stats(len(new_ids)))
+
+
+class ShakespeareAdapter(CausalLMAdapter):
+    id = "text/shakespeare"
+    title = "GPT from scratch: Shakespeare, one character at a time"
+    description = (
+        "A small GPT-style transformer trained by this project on a million characters of Shakespeare's plays. It "
+        "reads the text so far and gives every possible next character a probability; writing draws one character "
+        "from those probabilities, appends it, and asks again. Temperature, top-k and top-p reshape the "
+        "probabilities before each draw: open 'How it was written' to see them for every character."
+    )
+    params = text_params("ROMEO:\n", "characters", 300, 0)

@@ -1,0 +1,203 @@
+"""A character-level GPT of Shakespeare, and the token-by-token sampling loop every text model here uses.
+
+An autoregressive language model factors the probability of a text into one prediction per token,
+p(x) = prod_t p(x_t | x_<t) (Shannon 1951; Bengio et al. 2003; GPT, Radford et al. 2018). The network is a
+decoder-only transformer: causal self-attention lets each position look only at the tokens before it, so one
+forward pass trains every position at once, and generation feeds each sampled token back in as the next input.
+
+The network is transformers' ``LlamaForCausalLM`` (pre-norm RMSNorm, rotary position embeddings, SwiGLU MLP;
+Touvron et al. 2023), a small GPT in the style of nanoGPT's Shakespeare model, with one token per character.
+The tokenizer is made with the tokenizers library: a BPE model with no merges, which is a character vocabulary
+(65 characters plus ``<unk>`` for any character the text never contains). Both are saved the ecosystem's way,
+so ``AutoModelForCausalLM.from_pretrained``, ``AutoTokenizer.from_pretrained`` and
+``pipeline("text-generation")`` load the folder.
+
+``generate_stream`` is the sampling loop, written out rather than hidden in ``model.generate`` so that each step
+can report the next-token probabilities before and after temperature, top-k and top-p. It reuses the attention
+cache (keys and values of earlier positions), draws from a private ``torch.Generator``, and works for any
+transformers causal LM, including hub models such as GPT-2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+UNK = "<unk>"
+
+PRESETS = {
+    # A 2-layer, 32-dim model for tests: seconds to build and train a few steps.
+    "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                 max_position_embeddings=32),
+    # The shipped model: about 3.2 M parameters, a 256-character context.
+    "base": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=704,
+                 max_position_embeddings=256),
+}
+
+
+def build_tokenizer(text: str, context_length: int):
+    """A character tokenizer for ``text``: every distinct character is one token, id 0 is ``<unk>``.
+
+    Accents are stripped first (NFKD), so "é" reads as "e"; any other unseen character becomes ``<unk>``.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers
+    from transformers import PreTrainedTokenizerFast
+
+    chars = sorted(set(text))
+    vocab = {UNK: 0, **{c: i + 1 for i, c in enumerate(chars)}}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token=UNK))  # BPE with no merges = characters
+    tok.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.StripAccents()])
+    tok.decoder = decoders.Fuse()  # join characters as they are, with no spaces between tokens
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token=UNK, clean_up_tokenization_spaces=False,
+                                   model_max_length=context_length)
+
+
+def make_model(vocab_size: int, preset: str = "base", **overrides):
+    """A randomly initialised ``LlamaForCausalLM`` of the given preset, input and output embeddings tied."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    cfg = {**PRESETS[preset], **overrides}
+    config = LlamaConfig(vocab_size=vocab_size, tie_word_embeddings=True, bos_token_id=None, eos_token_id=None,
+                         pad_token_id=None, **cfg)
+    return LlamaForCausalLM(config)
+
+
+def context_length(model) -> int:
+    """How many tokens the model can attend to at once."""
+    cfg = model.config
+    for name in ("max_position_embeddings", "n_positions", "n_ctx"):
+        if getattr(cfg, name, None):
+            return int(getattr(cfg, name))
+    return 1024
+
+
+# -- training and evaluation --------------------------------------------------
+
+
+def random_batch(ids: torch.Tensor, batch_size: int, block: int, generator: torch.Generator):
+    """``batch_size`` random windows of ``block`` tokens (x) and the same windows shifted by one (y, the targets)."""
+    block = min(block, len(ids) - 1)
+    starts = torch.randint(0, len(ids) - block, (batch_size,), generator=generator)
+    x = torch.stack([ids[s : s + block] for s in starts.tolist()])  # (B, T)
+    y = torch.stack([ids[s + 1 : s + 1 + block] for s in starts.tolist()])  # (B, T)
+    return x, y
+
+
+def lm_loss(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of each next token, -log p(x_t | x_<t), in nats, averaged over the batch and positions."""
+    logits = model(input_ids=x).logits  # (B, T, vocab)
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+
+
+@torch.no_grad()
+def nats_per_char(model, ids: torch.Tensor, num_chars: int, block: int, batch_size: int = 16) -> float:
+    """Negative log-likelihood of a held-out text, in nats per character.
+
+    As nanoGPT measures it: the text is cut into windows of ``block`` tokens and every position of every window
+    is predicted from the positions before it in its window. The total is divided by the number of characters,
+    so a tokenizer with longer tokens is compared fairly (for characters, tokens and characters are the same).
+    """
+    model.eval()
+    block = min(block, len(ids) - 1)
+    starts = list(range(0, len(ids) - 1 - block + 1, block))
+    total, count = 0.0, 0
+    for i in range(0, len(starts), batch_size):
+        x = torch.stack([ids[s : s + block] for s in starts[i : i + batch_size]])
+        y = torch.stack([ids[s + 1 : s + 1 + block] for s in starts[i : i + batch_size]])
+        logits = model(input_ids=x).logits.float()
+        total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+        count += y.numel()
+    return total / count * (len(ids) / num_chars)
+
+
+# -- sampling -------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One generated token and the probabilities it was drawn from."""
+
+    token_id: int
+    p_model: float  # the model's probability of the chosen token, before any sampling setting
+    p_sampled: float  # its probability in the distribution actually sampled from
+    candidates: list[tuple[int, float, float]]  # (token id, p_model, p_sampled), most likely first
+    kept: int  # how many tokens could still be drawn after top-k and top-p
+    recomputed: bool  # the context was full: the oldest half was dropped and the cache rebuilt
+
+
+def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: float, repetition_penalty: float,
+                    suppress_ids: list[int] = ()):
+    """transformers' own logits processors, in ``model.generate``'s order: penalty, temperature, top-k, top-p."""
+    from transformers import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor, SuppressTokensLogitsProcessor,
+                              TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+
+    processors = LogitsProcessorList()
+    if suppress_ids:  # tokens that must never be written, such as <unk>
+        processors.append(SuppressTokensLogitsProcessor(list(suppress_ids)))
+    if repetition_penalty != 1.0:
+        processors.append(RepetitionPenaltyLogitsProcessor(repetition_penalty))
+    if do_sample:
+        if temperature != 1.0:
+            processors.append(TemperatureLogitsWarper(temperature))
+        if top_k > 0:
+            processors.append(TopKLogitsWarper(top_k))
+        if top_p < 1.0:
+            processors.append(TopPLogitsWarper(top_p))
+    return processors
+
+
+@torch.no_grad()
+def generate_stream(model, input_ids: list[int], generator: torch.Generator | None = None, *, max_new_tokens: int,
+                    do_sample: bool = True, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                    repetition_penalty: float = 1.0, eos_token_id: int | list[int] | None = None,
+                    suppress_ids: list[int] = (), use_cache: bool = True, num_candidates: int = 10,
+                    max_context: int | None = None) -> Iterator[Step]:
+    """Yield one ``Step`` per new token: sample x_t ~ p(x_t | x_<t), append it, repeat.
+
+    ``input_ids`` must hold at least one token and at most the model's context. When the context fills up,
+    the oldest half is dropped and its cache recomputed, so generation can run past the context length.
+    ``use_cache=False`` recomputes the whole window at every step instead (same tokens, much slower).
+    """
+    window = max_context or context_length(model)
+    if not 0 < len(input_ids) <= window:
+        raise ValueError(f"the prompt must hold 1 to {window} tokens, not {len(input_ids)}")
+    eos = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or ())
+    processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty, suppress_ids)
+    ids = torch.tensor([input_ids], dtype=torch.long)  # (1, T): the prompt, then every token generated
+    start, cache = 0, None  # the window the model sees is ids[:, start:]; cache holds its keys and values
+    for _ in range(max_new_tokens):
+        recomputed = ids.shape[1] - start > window
+        if recomputed:  # keep the newest half of the context and rebuild the cache from it
+            start, cache = ids.shape[1] - window // 2, None
+        if use_cache and cache is not None:
+            out = model(input_ids=ids[:, -1:], cache=cache, use_cache=True, logits_to_keep=1)  # one new position
+        else:
+            out = model(input_ids=ids[:, start:], use_cache=use_cache, logits_to_keep=1)  # the whole window
+        cache = out.cache if use_cache else None
+        logits = out.logits[:, -1, :].float()  # (1, vocab): scores for the next token
+
+        # (1) The model's own distribution p(x_t | x_<t).
+        p_model = logits.softmax(-1)
+        # (2) Reshape it: repetition penalty, temperature (divide logits by T), top-k, top-p (nucleus).
+        scores = processors(ids, logits.clone())
+        # (3) Draw the next token from the reshaped distribution, or take the most likely one (greedy).
+        if do_sample:
+            p_sampled = scores.softmax(-1)
+            next_id = torch.multinomial(p_sampled, 1, generator=generator)  # (1, 1)
+        else:
+            next_id = scores.argmax(-1, keepdim=True)
+            p_sampled = torch.zeros_like(p_model).scatter_(1, next_id, 1.0)
+        token = int(next_id)
+        ids = torch.cat([ids, next_id], dim=1)
+
+        top = p_model[0].topk(min(num_candidates, p_model.shape[1])).indices.tolist()
+        if token not in top:
+            top.append(token)
+        yield Step(token_id=token, p_model=float(p_model[0, token]), p_sampled=float(p_sampled[0, token]),
+                   candidates=[(i, float(p_model[0, i]), float(p_sampled[0, i])) for i in top],
+                   kept=int((p_sampled[0] > 0).sum()), recomputed=recomputed)
+        if token in eos:
+            return

@@ -1,0 +1,65 @@
+"""Security: safe weight loading only, no remote code, and nothing on disk reachable through the app."""
+
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from tests.conftest import ROOT
+
+SOURCES = [p for p in [ROOT / "app.py", *sorted((ROOT / "genai_demo").rglob("*.py"))]]
+
+
+def test_no_unsafe_loading_anywhere_in_the_code():
+    for path in SOURCES:
+        text = path.read_text()
+        for call in re.findall(r"torch\.load\([^)]*\)", text):
+            assert "weights_only=True" in call, f"{path}: {call}"
+        assert "pickle" not in text, path
+        assert not re.search(r"trust_remote_code\s*=\s*True", text), path
+        for call in re.findall(r"DiffusionPipeline\.from_pretrained\((?:[^()]|\([^)]*\))*\)", text, re.S):
+            assert "use_safetensors=True" in call, f"{path}: {call}"
+
+
+def test_shipped_weights_are_safetensors_only():
+    weights = ROOT / "weights"
+    files = [p for p in weights.rglob("*") if p.is_file()]
+    assert files
+    for p in files:
+        assert p.suffix in (".safetensors", ".json", ".jsonl", ".md", ".png", ".txt", ".model", ".vocab"), p
+
+
+@pytest.mark.parametrize("path", [
+    "/etc/passwd", "../../../../etc/passwd", "..%2F..%2F..%2F..%2Fetc%2Fpasswd", "app.py",
+    str(ROOT / "app.py"), str(ROOT / "weights" / "image-gan" / "config.json"), "/proc/self/environ",
+])
+def test_files_outside_what_the_app_made_cannot_be_read(app_url, path):
+    for prefix in ("gradio_api/file=", "file=", "gradio_api/file/"):
+        try:
+            with urllib.request.urlopen(app_url + prefix + path, timeout=10) as r:
+                body = r.read()
+            status = r.status
+        except urllib.error.HTTPError as e:
+            status, body = e.code, b""
+        leaked = b"root:" in body or b"import argparse" in body or b"latent_dim" in body or b"PATH=" in body
+        assert not leaked, (prefix + path, status)
+
+
+def test_no_endpoint_takes_a_file_a_path_or_a_model_name(app_url):
+    endpoints = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name, endpoint in endpoints.items():
+        for p in endpoint["parameters"]:
+            assert p["parameter_name"] not in ("model", "model_id", "path", "file", "repo_id", "pipeline"), name
+            assert p["component"] not in ("File", "Uploadbutton", "Image", "Audio", "Video"), name
+
+
+def test_a_generated_image_can_be_fetched_but_only_through_its_own_url(app_url):
+    client = Client(app_url, verbose=False, download_files=False)
+    gallery, _ = client.predict(seed=0, num_images=1, label="1", truncation=1.0, api_name="/image_gan")
+    url = gallery[0]["image"]["url"]
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(gallery[0]["image"]["path"]).name == "image.png"

@@ -16,6 +16,7 @@ import sys
 import threading
 
 from genai_demo.registry import Registry
+from genai_demo.runtime import prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
 
@@ -92,4 +93,5 @@ def launch(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    prefer_passive_waiting()
     launch(parse_args())

@@ -11,9 +11,12 @@ of 50 (the samplers' cost scales with steps x batch).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see genai_demo.runtime.prefer_passive_waiting
 
 import numpy as np
 import torch

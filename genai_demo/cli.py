@@ -61,7 +61,7 @@ def cmd_list(registry, as_json: bool) -> int:
         state = "available" if m["available"] else f"UNAVAILABLE: {m['reason']}"
         print(f"{m['id']}  [{m['modality']}, {m['family']}]  {m['title']}\n  {state}")
         for p in registry.get(m["id"]).params:
-            print(f"    {p.name:<20} {p.describe_range()} (default {p.default})")
+            print(f"    {p.name:<20} {p.describe_range()} (default {p.default!r})")
     return 0
 
 
@@ -141,6 +141,9 @@ def cmd_train(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from genai_demo.runtime import prefer_passive_waiting
+
+    prefer_passive_waiting()
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":

@@ -20,3 +20,13 @@ def configure_torch() -> None:
         threads = int(os.environ.get("GENAI_THREADS", "0")) or os.cpu_count() or 1
         torch.set_num_threads(threads)
         _done = True
+
+
+def prefer_passive_waiting() -> None:
+    """Ask OpenMP to sleep, not spin, while its threads wait; call before torch is first imported.
+
+    Spinning threads fight with everything else on the machine: with two training jobs running, 16 diffusion
+    samples took 72 s with torch's default (spinning) and 4.3 s with passive waiting, on 2 threads of 2 cores.
+    An operator's own OMP_WAIT_POLICY wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -11,5 +11,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is missing and this is not root; install Debian's chromium for the browser test"
   fi
 fi
-export HF_HUB_OFFLINE=1 GENAI_THREADS="${GENAI_THREADS:-2}"
+export HF_HUB_OFFLINE=1 GENAI_THREADS="${GENAI_THREADS:-2}" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 python -m pytest "$@"

@@ -101,6 +101,7 @@ def test_shipped_weights_load_and_draw():
     registry = Registry()
     for model in registry:
         assert model.unavailable_reason() is None, model.id
+    for model in registry.by_modality("image"):  # the text model's shipped weights: tests/test_text.py
         result = model.generate(seed=0, num_images=4, label="5")
         arr = np.stack([np.asarray(im) for im in result.images])
         assert arr.shape == (4, 28, 28) and arr.max() > 200 and arr.mean() < 100  # white ink on black, like MNIST

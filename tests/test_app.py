@@ -64,7 +64,8 @@ def test_bad_input_through_the_api_is_a_clear_error_and_the_server_keeps_serving
     params = {"seed": 1, "num_images": 2, "label": "any", "truncation": 1.0, **kwargs}
     with pytest.raises(Exception) as e:
         client.predict(**params, api_name="/image_gan")
-    assert message in str(e.value)
+    # gradio_client itself refuses to encode an infinity ("Out of range float values are not JSON compliant")
+    assert message in str(e.value) or (kwargs.get("truncation") == float("inf") and "JSON" in str(e.value))
     gallery, _ = client.predict(seed=1, num_images=2, label="any", truncation=1.0, api_name="/image_gan")
     assert len(gallery) == 2
 

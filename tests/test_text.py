@@ -238,6 +238,12 @@ def test_a_local_hub_style_model_runs_through_the_same_adapter(tiny_hub_model):
     assert empty.info["prompt_tokens"] == 1  # the tokenizer's beginning-of-text token
     long = hub.generate(prompt="hear me speak " * 40, max_new_tokens=3, seed=5, apply_chat_template=False)
     assert "reads at most 64" in long.info["notes"][0]
+    lm, prompt = hub.load(), [5, 6, 7]  # GPT-2's cache too gives what recomputing gives, past its 64-token context
+    cached = [s.token_id for s in charlm.generate_stream(lm.model, prompt, torch.Generator().manual_seed(1),
+                                                         max_new_tokens=100)]
+    full = [s.token_id for s in charlm.generate_stream(lm.model, prompt, torch.Generator().manual_seed(1),
+                                                       max_new_tokens=100, use_cache=False)]
+    assert cached == full
 
 
 def test_generation_stops_at_end_of_text(tiny_hub_model):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 from genai_demo.adapters.digits import DigitAdapter, digit_params, strip, to_pil
 from genai_demo.contract import Param, Result
 
-MAX_STREAMED_FRAMES = 25  # intermediate images sent to the page, however many steps run
+MAX_STREAMED_FRAMES = 25  # intermediate images sent to the page (more only if steps are slow, see STREAM_INTERVAL)
+STREAM_INTERVAL = 0.5  # seconds: the longest stretch of work between two streamed frames
 MAX_PROCESS_SNAPSHOTS = 21  # steps kept for the trajectory view
 
 
@@ -62,13 +64,17 @@ class DiffusionAdapter(DigitAdapter):
         kept = snapshot_steps(num_inference_steps, MAX_PROCESS_SNAPSHOTS)
         process = []
         x = None
+        last_yield = time.perf_counter()
         for i, t, x, x0 in sample(unet, sched, labels, generator, num_inference_steps, guidance_scale, eta):
             if i in kept:  # the first 8 images: where the sample is, and where the model thinks it is heading
                 process.append({"label": f"step {i + 1}/{num_inference_steps} (t = {t})", "images": {
                     "noisy image x_t": strip(to_pil((x[:8].clamp(-1, 1) + 1) / 2)),
                     "predicted clean image x_0": strip(to_pil((x0[:8] + 1) / 2)),
                 }})
-            if i in streamed and i < num_inference_steps - 1:
+            # Stream the planned frames, and at least every half second: a visitor who leaves stops the work at
+            # the next frame, so frames must not be far apart.
+            if i < num_inference_steps - 1 and (i in streamed or time.perf_counter() - last_yield > STREAM_INTERVAL):
+                last_yield = time.perf_counter()
                 yield Result(images=to_pil((x + 1) / 2), labels=requested,
                              captions=[f"step {i + 1}/{num_inference_steps}"] * num_images, done=False)
         yield Result(images=to_pil((x.clamp(-1, 1) + 1) / 2), labels=requested, captions=captions, process=process)

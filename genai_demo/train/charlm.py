@@ -116,6 +116,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     if best[1] is not None and best[0] < final_estimate["val_loss"]:  # the end was worse: go back to the best
         model.load_state_dict(best[1])
         kept_step = best[2]
+        final_estimate = estimate()
     write_sample(run.step)
     run.close()
 
@@ -137,8 +138,9 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         "steps": run.step, "epochs": round(run.step * tokens_per_step / max(1, len(train_ids)), 2),
         "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60, "lr": lr, "bf16_autocast": bf16,
         "tokens_seen": run.step * tokens_per_step, "kept_step": kept_step,
-        "final_losses": {"train_loss_nats_per_char": sum(recent) / max(1, len(recent)),
+        "final_losses": {"train_loss_nats_per_char": final_estimate["train_eval_loss"],
                          "val_loss_nats_per_char": val},
+        "last_steps_train_loss": sum(recent) / max(1, len(recent)),
         "limits": "Writes Shakespeare-like text character by character. It has read about a million characters, so it "
                   "learns spelling, names, line shapes and the look of a play, not meaning; it invents words and "
                   "loses the thread after a line or two. It knows only the 65 characters of its training text.",
@@ -178,8 +180,9 @@ def write_card(out_dir) -> None:
         f"{', bfloat16 autocast' if t.get('bf16_autocast') else ''})"
         + (f"; the weights of step {t['kept_step']:,} were kept, where the validation estimate was lowest"
            if t.get("kept_step", t["steps"]) != t["steps"] else ""),
-        f"- Final losses: train {losses['train_loss_nats_per_char']:.4f} nats/char (mean of the last 50 steps), "
-        f"**validation {losses['val_loss_nats_per_char']:.4f} nats/char** on the whole held-out 10%",
+        f"- Final losses of the saved weights: train {losses['train_loss_nats_per_char']:.4f} nats/char (the first "
+        f"32k characters of the training text), **validation {losses['val_loss_nats_per_char']:.4f} nats/char** on the "
+        "whole held-out 10%",
         "- Loss log: `train_log.jsonl` (`loss` per logged step; `train_eval_loss` and `val_loss` on fixed 32k-character "
         "slices every 250 steps); samples written during training: `samples/`",
         "", "## Scores", "",

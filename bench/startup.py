@@ -45,7 +45,7 @@ def one_run() -> tuple[float, float, float]:
                     raise TimeoutError("the page did not come up in 120 s")
                 time.sleep(0.05)
         page = time.perf_counter() - started
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, download_files=False)
         t = time.perf_counter()
         client.predict(seed=0, num_images=64, label="any", truncation=1.0, api_name="/image_gan")
         first = time.perf_counter() - started

@@ -162,6 +162,7 @@ class ModelAdapter:
     params: tuple[Param, ...] = ()
     weights_files: tuple[str, ...] = ("config.json", "model.safetensors")
     concurrency: int = 2  # requests of this model the server runs at once; the rest wait in the queue
+    heavy: bool = False  # many network passes per request: heavy models share one slot, so fast ones stay fast
 
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)

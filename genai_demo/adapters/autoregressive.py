@@ -11,7 +11,7 @@ from genai_demo.contract import Param, Result
 class AutoregressiveAdapter(DigitAdapter):
     id = "image/autoregressive"
     family = "autoregressive"
-    concurrency = 1  # expensive: many network passes per image
+    heavy = True  # many network passes per image
     title = "Autoregressive: one pixel at a time, each chosen from the pixels before it"
     description = (
         "An autoregressive model writes its output one piece at a time, like GPT writes one word at a time. This "

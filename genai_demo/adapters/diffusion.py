@@ -23,7 +23,7 @@ def snapshot_steps(num_steps: int, wanted: int) -> set[int]:
 class DiffusionAdapter(DigitAdapter):
     id = "image/diffusion"
     family = "diffusion"
-    concurrency = 1  # expensive: many network passes per image
+    heavy = True  # many network passes per image
     title = "Diffusion: from pure noise to a digit, one small denoising step at a time"
     description = (
         "A diffusion model is trained to undo noise: it sees digits with noise added and learns to guess that noise. "

@@ -49,7 +49,7 @@ class HubImageAdapter(ModelAdapter):
     id = "image/hf"
     modality = "image"
     family = "hub pipeline"
-    concurrency = 1  # a pipeline runs one call at a time (its scheduler holds per-call state)
+    heavy = True  # a pipeline runs many network passes, one call at a time (its scheduler holds per-call state)
 
     def __init__(self, source: str, task: str = "auto", weights_root=None):
         super().__init__(weights_root)

@@ -88,6 +88,13 @@ def image_outputs(result) -> tuple:
     return to_gallery(result), format_info(result.info, len(result.images)), result.process
 
 
+def concurrency(adapter: ModelAdapter) -> dict:
+    """Queue settings of a model's event: heavy models share one slot on the CPU; light ones run side by side."""
+    if adapter.heavy:
+        return {"concurrency_limit": 1, "concurrency_id": "heavy"}
+    return {"concurrency_limit": adapter.concurrency}
+
+
 def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: float = 0.0):
     """A Gradio event function for one model, with the model's parameter names as its signature.
 
@@ -173,7 +180,7 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, handler=Non
             stop = gr.Button("Stop", variant="stop", interactive=reason is None) if stoppable else None
         # preprocess=False: raw values reach the contract's validation, whose messages name the parameter and its range.
         event = button.click(handler or make_handler(adapter), controls, outputs, api_name=api_name(adapter.id),
-                             preprocess=False, concurrency_limit=adapter.concurrency)
+                             preprocess=False, **concurrency(adapter))
         stopped = stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False) if stop else None
     return panel, event, stopped
 
@@ -389,7 +396,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> None:
     run_compare.__signature__ = inspect.Signature(
         [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in compare.PARAMS])
     button.click(run_compare, controls, galleries + notes, api_name="image_compare", preprocess=False,
-                 concurrency_limit=1)  # it runs all four models
+                 concurrency_limit=1, concurrency_id="heavy")  # it runs all four models
 
 
 def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None) -> gr.Blocks:

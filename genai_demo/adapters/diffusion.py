@@ -54,8 +54,6 @@ class DiffusionAdapter(DigitAdapter):
 
     def _generate(self, unet, *, seed: int, num_images: int, label: str, scheduler: str, num_inference_steps: int,
                   guidance_scale: float, eta: float) -> Iterator[Result]:
-        import torch
-
         from genai_demo.models.diffusion import make_scheduler, sample
 
         generator, labels, requested, captions = self._labels(seed, num_images, label)

@@ -10,32 +10,20 @@ a hub id that is not in the local cache fails at once with a clear message; the 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Iterator
 
+from genai_demo.adapters.hub import cached_file, hub_offline, source_problem
 from genai_demo.contract import ModelAdapter, Param, Result, seed_param
 
 TASKS = ("unconditional", "text-to-image")
 UNCONDITIONAL_CLASSES = ("DDPMPipeline", "DDIMPipeline", "PNDMPipeline", "ScoreSdeVePipeline", "KarrasVePipeline")
 
 
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-
-
 def detect_task(source: str) -> str:
     """Read the pipeline class from model_index.json (local folder or hub cache); text-to-image if unknown."""
-    index = Path(source) / "model_index.json"
-    if not index.is_file():
-        try:
-            from huggingface_hub import try_to_load_from_cache
-
-            cached = try_to_load_from_cache(source, "model_index.json")
-            index = Path(cached) if isinstance(cached, str) else None
-        except Exception:  # not a valid repo id, no cache: fall back below
-            index = None
+    index = cached_file(source, "model_index.json")
     if index is not None and index.is_file():
         try:
             if json.loads(index.read_text()).get("_class_name") in UNCONDITIONAL_CLASSES:
@@ -87,22 +75,7 @@ class HubImageAdapter(ModelAdapter):
         return "not trained here: it is a pretrained pipeline"
 
     def unavailable_reason(self) -> str | None:
-        if self._load_error:
-            return self._load_error
-        local = Path(self.source)
-        if local.is_dir() and not (local / "model_index.json").is_file():
-            return f"{local} is not a diffusers pipeline folder (no model_index.json)"
-        if not local.exists() and hub_offline():
-            from huggingface_hub import try_to_load_from_cache
-
-            try:
-                cached = try_to_load_from_cache(self.source, "model_index.json")
-            except Exception:
-                cached = None
-            if not isinstance(cached, str):
-                return (f"'{self.source}' is not in the local Hugging Face cache and the hub is offline "
-                        f"(HF_HUB_OFFLINE=1); connect and unset it, or give a local pipeline folder")
-        return None
+        return self._load_error or source_problem(self.source, "model_index.json", "diffusers pipeline")
 
     def _load(self, source_dir):
         import torch

@@ -12,32 +12,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from genai_demo.adapters.hub_image import hub_offline
+from genai_demo.adapters.hub import cached_file, hub_offline, source_problem
 from genai_demo.adapters.text import CausalLMAdapter, Encoded, LoadedLM, text_params
 from genai_demo.contract import Param
 
 
-def _cached(source: str, filename: str) -> Path | None:
-    """``filename`` of ``source`` (a folder or a hub id) if it is on this machine, without any network call."""
-    local = Path(source) / filename
-    if local.is_file():
-        return local
-    if Path(source).exists():
-        return None
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(source, filename)
-    except Exception:  # not a valid repo id, no cache
-        return None
-    return Path(cached) if isinstance(cached, str) else None
-
-
 def has_chat_template(source: str) -> bool:
     """Whether the tokenizer comes with a chat template (an instruct model), read from local files only."""
-    if _cached(source, "chat_template.jinja"):
+    if cached_file(source, "chat_template.jinja"):
         return True
-    config = _cached(source, "tokenizer_config.json")
+    config = cached_file(source, "tokenizer_config.json")
     try:
         return bool(config and json.loads(config.read_text()).get("chat_template"))
     except (OSError, ValueError):
@@ -76,15 +60,7 @@ class HubTextAdapter(CausalLMAdapter):
         return "not trained here: it is a pretrained model"
 
     def unavailable_reason(self) -> str | None:
-        if self._load_error:
-            return self._load_error
-        local = Path(self.source)
-        if local.is_dir() and not (local / "config.json").is_file():
-            return f"{local} is not a transformers model folder (no config.json)"
-        if not local.exists() and hub_offline() and _cached(self.source, "config.json") is None:
-            return (f"'{self.source}' is not in the local Hugging Face cache and the hub is offline "
-                    f"(HF_HUB_OFFLINE=1); connect and unset it, or give a local model folder")
-        return None
+        return self._load_error or source_problem(self.source, "config.json", "transformers model")
 
     def _load(self, source_dir):
         import torch

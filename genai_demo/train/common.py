@@ -125,7 +125,7 @@ def write_model_card(out_dir: Path) -> None:
         f"- Training: {t['steps']:,} steps ({t['epochs']} epochs, batch {t['batch_size']}), "
         f"seed {t['seed']}, {t['minutes']:.1f} minutes on {t['threads']} CPU thread{'s' if t['threads'] != 1 else ''} "
         f"(torch {t['torch']})" + (f"; {t['note']}" if t.get("note") else ""),
-        f"- Final losses (mean of the last epoch): "
+        "- Final losses (mean of the last epoch): "
         + ", ".join(f"{k} {v:.4f}" for k, v in t["final_losses"].items()),
         "- Loss log: `train_log.jsonl` (one JSON record per logged step); sample grids from fixed noise: `samples/`",
         "",

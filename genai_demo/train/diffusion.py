@@ -38,8 +38,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     lr_at = lambda s: min(1.0, (s + 1) / max(1, warmup)) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total)))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     run = TrainRun(out_dir, total, time_budget, desc="image/diffusion", log_every=50)
-    fixed_gen = torch.Generator().manual_seed(1234)
-    fixed_labels = torch.arange(10).repeat_interleave(10)
+    fixed_labels = torch.arange(10).repeat_interleave(10)  # one row per digit in the saved sample grids
     history = []
     epoch = 0
     while run.step < total and not run.out_of_time():

@@ -153,9 +153,9 @@ def compose_frame(images: dict):
 def show_frame(process: list, index) -> tuple:
     """The process view for one frame: its label and its named pictures."""
     if not process:
-        return gr.Markdown(NO_PROCESS), None
+        return gr.Markdown(NO_PROCESS), gr.Image(value=None, visible=False)
     frame = process[max(0, min(int(index or 0), len(process) - 1))]
-    return gr.Markdown(f"**{frame['label']}**"), compose_frame(frame["images"])
+    return gr.Markdown(f"**{frame['label']}**"), gr.Image(value=compose_frame(frame["images"]), visible=True)
 
 
 def reset_process(process: list) -> tuple:
@@ -205,7 +205,7 @@ def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
                 frame_label = gr.Markdown(NO_PROCESS)
                 scrubber = gr.Slider(0, 1, value=0, step=1, label="Step", visible=False,
                                      info="Drag to move through the generation, from the first step to the last.")
-                frame_gallery = gr.Image(type="pil", format="png", show_label=False, interactive=False,
+                frame_gallery = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                          elem_id=f"{modality}-process", elem_classes=["genai-process"])
     panels = [panel for panel, *_ in built]
     for _, event, _ in built:

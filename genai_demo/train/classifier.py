@@ -34,15 +34,11 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 8, batch_siz
     steps_per_epoch = max(1, len(train_x) // batch_size)
     total = min(epochs * steps_per_epoch, max_steps or 10**12)
     run = TrainRun(out_dir, total, time_budget, desc="mnist-classifier")
-    epoch, history = 0, []
-    while run.step < total and not run.out_of_time():
+    history = []
+    for epoch in run.epochs():
         model.train()
-        order = torch.randperm(len(train_x))
         history = []
-        for i in range(steps_per_epoch):
-            if run.step >= total or run.out_of_time():
-                break
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in run.batches(len(train_x), batch_size):
             x = train_x[idx]
             # Random shifts of up to 2 pixels: cheap augmentation for a 9,000-image training set.
             dx, dy = torch.randint(-2, 3, (2,)).tolist()
@@ -53,8 +49,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 8, batch_siz
             opt.step()
             history.append({"loss": loss.item()})
             run.advance(epoch, loss=loss.item())
-        epoch += 1
-        run.log(epoch=epoch, val_accuracy=accuracy(model, val_x, val_y))
+        run.log(epoch=epoch + 1, val_accuracy=accuracy(model, val_x, val_y))
     run.close()
     model.eval()
     model.save_pretrained(out_dir)
@@ -65,7 +60,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 8, batch_siz
         "data": f"MNIST, {len(train_x):,} training and {len(val_x):,} held-out images from the {'+'.join(splits)} split(s)",
         "command": invocation(),
         "config": PRESETS[preset], "parameters": sum(p.numel() for p in model.parameters()),
-        "steps": run.step, "epochs": epoch, "batch_size": batch_size, "seed": seed,
+        "steps": run.step, "epochs": run.epochs_done, "batch_size": batch_size, "seed": seed,
         "minutes": run.elapsed / 60,
         "final_losses": {"train_loss": sum(h["loss"] for h in history) / max(1, len(history)), "val_accuracy": val_acc},
         "val_accuracy": val_acc,

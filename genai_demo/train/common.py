@@ -53,6 +53,26 @@ class TrainRun:
     def out_of_time(self) -> bool:
         return self.time_budget is not None and self.elapsed >= self.time_budget
 
+    @property
+    def finished(self) -> bool:
+        """All planned steps done, or the time budget spent."""
+        return self.step >= self.total_steps or self.out_of_time()
+
+    def epochs(self):
+        """Epoch numbers 0, 1, ... while the run is not finished; ``epochs_done`` counts the completed ones."""
+        self.epochs_done = 0
+        while not self.finished:
+            yield self.epochs_done
+            self.epochs_done += 1
+
+    def batches(self, n: int, batch_size: int):
+        """One epoch of shuffled index batches over ``n`` items (the last partial batch dropped), until finished."""
+        order = torch.randperm(n)
+        for i in range(max(1, n // batch_size)):
+            if self.finished:
+                return
+            yield order[i * batch_size : (i + 1) * batch_size]
+
     def advance(self, epoch: int, **losses: float) -> None:
         """Count one optimiser step; show its losses on the bar and, every ``log_every`` steps, in the log."""
         self.step += 1

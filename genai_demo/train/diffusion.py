@@ -40,14 +40,9 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     run = TrainRun(out_dir, total, time_budget, desc="image/diffusion", log_every=50)
     fixed_labels = torch.arange(10).repeat_interleave(10)  # one row per digit in the saved sample grids
     history = []
-    epoch = 0
-    while run.step < total and not run.out_of_time():
+    for epoch in run.epochs():
         unet.train()
-        order = torch.randperm(len(images))
-        for i in range(steps_per_epoch):
-            if run.step >= total or run.out_of_time():
-                break
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in run.batches(len(images), batch_size):
             x0, y = x_all[idx], labels[idx].clone()
             y[torch.rand(len(y)) < p_uncond] = NULL_CLASS  # label dropout, for classifier-free guidance
             noise = torch.randn_like(x0)
@@ -70,7 +65,6 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
                 grid_scheduler = make_scheduler("DPM-Solver++", noise_scheduler.config)
                 *_, (_, _, x, _) = sample(ema, grid_scheduler, fixed_labels, torch.Generator().manual_seed(1234), 20, 2.0)
                 save_grid((x + 1) / 2, Path(out_dir) / "samples" / f"step_{run.step:05d}.png")
-        epoch += 1
     run.close()
     ema.save_pretrained(Path(out_dir) / "unet")
     noise_scheduler.save_pretrained(Path(out_dir) / "scheduler")
@@ -79,7 +73,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         "tags": ["diffusion", "ddpm", "classifier-free-guidance", "mnist", "image-generation", "diffusers"],
         "data": f"MNIST, {len(images):,} images from the {'+'.join(splits)} split(s), pixels scaled to [-1, 1]",
         "command": invocation(), "config": {"preset": preset, **{k: list(v) if isinstance(v, tuple) else v for k, v in PRESETS[preset].items()}},
-        "parameters": sum(p.numel() for p in ema.parameters()), "steps": run.step, "epochs": epoch,
+        "parameters": sum(p.numel() for p in ema.parameters()), "steps": run.step, "epochs": run.epochs_done,
         "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60,
         "final_losses": {"loss": sum(history) / max(1, len(history))},
         "schedulers": list(SCHEDULERS), "p_uncond": p_uncond, "ema_decay": ema_decay,

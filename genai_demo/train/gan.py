@@ -31,15 +31,11 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
     fixed_gen = torch.Generator().manual_seed(1234)
     fixed_labels = torch.arange(10).repeat_interleave(10)
     fixed_z = torch.randn(100, model.latent_dim, generator=fixed_gen)
-    epoch, history = 0, []
-    while run.step < total and not run.out_of_time():
+    history = []
+    for epoch in run.epochs():
         model.train()
-        order = torch.randperm(len(images))
         history = []
-        for i in range(steps_per_epoch):
-            if run.step >= total or run.out_of_time():
-                break
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in run.batches(len(images), batch_size):
             real, y = real_all[idx], labels[idx]
             fake = model.generator(torch.randn(len(idx), model.latent_dim), y)
             # (1) Update D: maximise log D(x|y) + log(1 - D(G(z|y)|y))
@@ -55,11 +51,10 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
             losses = {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
             history.append(losses)
             run.advance(epoch, **losses)
-        epoch += 1
-        if epoch % sample_every == 0 or run.step >= total or run.out_of_time():
+        if (epoch + 1) % sample_every == 0 or run.finished:
             model.eval()
             with torch.no_grad():
-                save_grid((model.generator(fixed_z, fixed_labels) + 1) / 2, Path(out_dir) / "samples" / f"epoch_{epoch:03d}.png")
+                save_grid((model.generator(fixed_z, fixed_labels) + 1) / 2, Path(out_dir) / "samples" / f"epoch_{epoch + 1:03d}.png")
     run.close()
     model.eval()
     model.save_pretrained(out_dir)
@@ -70,7 +65,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
         "data": f"MNIST, {len(images):,} images from the {'+'.join(splits)} split(s), pixels scaled to [-1, 1]",
         "command": invocation(),
         "config": PRESETS[preset], "parameters": sum(p.numel() for p in model.parameters()),
-        "steps": run.step, "epochs": epoch, "batch_size": batch_size, "seed": seed,
+        "steps": run.step, "epochs": run.epochs_done, "batch_size": batch_size, "seed": seed,
         "minutes": run.elapsed / 60, "final_losses": final,
         "limits": "Draws 28x28 grayscale digits 0-9 only. GANs can collapse onto a few styles per digit; "
                   "D's score is a training signal, not a calibrated probability.",

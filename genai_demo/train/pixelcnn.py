@@ -39,14 +39,10 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
             return sum(nll_loss(model, val_x[i : i + 100], val_y[i : i + 100]).item() * len(val_x[i : i + 100])
                        for i in range(0, len(val_x), 100)) / len(val_x)
 
-    epoch, history = 0, []
-    while run.step < total and not run.out_of_time():
+    history = []
+    for epoch in run.epochs():
         model.train()
-        order = torch.randperm(len(train_x))
-        for i in range(steps_per_epoch):
-            if run.step >= total or run.out_of_time():
-                break
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in run.batches(len(train_x), batch_size):
             loss = nll_loss(model, train_x[idx], train_y[idx])  # nats per pixel
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -62,7 +58,6 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
                 *_, (_, canvas, _) = model.sample(torch.arange(10).repeat_interleave(4), gen)
                 save_grid(canvas.unsqueeze(1).float() / (model.levels - 1), Path(out_dir) / "samples" / f"step_{run.step:05d}.png")
                 model.train()
-        epoch += 1
     run.close()
     model.eval()
     model.save_pretrained(out_dir)
@@ -73,7 +68,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         "data": f"MNIST, {len(train_x):,} training and {len(val_x):,} held-out images from the {'+'.join(splits)} "
                 f"split(s), quantised to {model.levels} grey levels",
         "command": invocation(), "config": PRESETS[preset], "parameters": sum(p.numel() for p in model.parameters()),
-        "steps": run.step, "epochs": epoch, "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60,
+        "steps": run.step, "epochs": run.epochs_done, "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60,
         "final_losses": {"train_nll_nats_per_pixel": sum(history) / max(1, len(history)), "val_nll_nats_per_pixel": val},
         "limits": f"Draws 28x28 digits in {model.levels} grey levels. Drawing is sequential, 784 network passes per "
                   "image, so it is the slowest of the four families; an early bad pixel cannot be undone.",

@@ -28,15 +28,11 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
     fixed_gen = torch.Generator().manual_seed(1234)
     fixed_labels = torch.arange(10).repeat_interleave(10)
     fixed_z = torch.randn(100, model.latent_dim, generator=fixed_gen)
-    epoch, history = 0, []
-    while run.step < total and not run.out_of_time():
+    history = []
+    for epoch in run.epochs():
         model.train()
-        order = torch.randperm(len(images))
         history = []
-        for i in range(steps_per_epoch):
-            if run.step >= total or run.out_of_time():
-                break
-            idx = order[i * batch_size : (i + 1) * batch_size]
+        for idx in run.batches(len(images), batch_size):
             x, y = images[idx], labels[idx]
             logits, mu, logvar = model(x, y)
             loss, recon, kl = vae_loss(logits, x, mu, logvar)  # negative ELBO, nats per image
@@ -46,11 +42,10 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
             losses = {"loss": loss.item(), "reconstruction": recon.item(), "kl": kl.item()}
             history.append(losses)
             run.advance(epoch, **losses)
-        epoch += 1
-        if epoch % sample_every == 0 or run.step >= total or run.out_of_time():
+        if (epoch + 1) % sample_every == 0 or run.finished:
             model.eval()
             with torch.no_grad():
-                save_grid(torch.sigmoid(model.decode(fixed_z, fixed_labels)), Path(out_dir) / "samples" / f"epoch_{epoch:03d}.png")
+                save_grid(torch.sigmoid(model.decode(fixed_z, fixed_labels)), Path(out_dir) / "samples" / f"epoch_{epoch + 1:03d}.png")
     run.close()
     model.eval()
     model.save_pretrained(out_dir)
@@ -61,7 +56,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int = 40, batch_si
         "data": f"MNIST, {len(images):,} images from the {'+'.join(splits)} split(s), pixels in [0, 1] as Bernoulli targets",
         "command": invocation(),
         "config": PRESETS[preset], "parameters": sum(p.numel() for p in model.parameters()),
-        "steps": run.step, "epochs": epoch, "batch_size": batch_size, "seed": seed,
+        "steps": run.step, "epochs": run.epochs_done, "batch_size": batch_size, "seed": seed,
         "minutes": run.elapsed / 60, "final_losses": final,
         "limits": "Draws 28x28 grayscale digits 0-9 only. VAE samples are the decoder's mean image, so they look "
                   "smoother and blurrier than real ink; the loss is in nats per image.",

@@ -19,6 +19,7 @@ from genai_demo.registry import Registry
 from genai_demo.runtime import prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
+from genai_demo.ui.i18n import gradio_i18n
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Launch the GenAI playground.")
@@ -37,10 +38,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--text-model", metavar="HUB_ID_OR_FOLDER",
                         help="also offer this transformers text-generation model as text/hf (e.g. gpt2; default: "
                              "$GENAI_TEXT_MODEL); only the operator chooses it, page visitors cannot")
+    parser.add_argument("--audio-model", metavar="HUB_ID_OR_FOLDER",
+                        help="also offer this transformers text-to-audio model as audio/hf (e.g. "
+                             "facebook/musicgen-small; default: $GENAI_AUDIO_MODEL); only the operator chooses it, "
+                             "page visitors cannot")
     return parser.parse_args(argv)
 
 
-# The module-level app, as Gradio's tools expect; `python app.py --image-pipeline/--text-model ...` rebuilds it.
+# The module-level app, as Gradio's tools expect; `python app.py --image-pipeline/--text-model/--audio-model ...`
+# rebuilds it.
 registry = Registry()
 demo = build_demo(registry)
 
@@ -71,15 +77,16 @@ def launch(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "urllib3"):  # one line per HTTP request is too much for an operator
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model:
+    if args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model or args.audio_model:
         registry = Registry(image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task,
-                            text_model=args.text_model)
+                            text_model=args.text_model, audio_model=args.audio_model)
         demo = build_demo(registry)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(args.auth),
-                    show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True)
+                    show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True,
+                    i18n=gradio_i18n())
     print(f"* GenAI playground on {demo.local_url}", flush=True)
     if args.share:
         if demo.share_url:

@@ -94,8 +94,8 @@ def cmd_generate(registry, args) -> int:
 
 
 def save_result(result, out: Path) -> list[Path]:
-    """Write a result: one PNG per image (settings in its metadata) plus samples.npz, or text.txt and
-    next_tokens.json for text; and info.json."""
+    """Write a result: one PNG per image (settings in its metadata) plus samples.npz; text.txt and
+    next_tokens.json for text; the result's files (chorale.mid, chorale.wav) or audio.wav for sound; and info.json."""
     import numpy as np
 
     from genai_demo.export import png_with_metadata
@@ -116,6 +116,14 @@ def save_result(result, out: Path) -> list[Path]:
             (out / "next_tokens.json").write_text(json.dumps(result.process, indent=1, ensure_ascii=False) + "\n",
                                                   encoding="utf-8")
             saved.append(out / "next_tokens.json")
+    files = dict(result.files)
+    if not files and result.audio is not None:  # a model that gives only sound: save it as WAV
+        from genai_demo.music import to_wav
+
+        files = {"audio.wav": to_wav(result.audio[1], result.audio[0])}
+    for name, data in files.items():  # downloads such as chorale.mid and chorale.wav
+        (out / name).write_bytes(data)
+        saved.append(out / name)
     (out / "info.json").write_text(json.dumps(result.info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return saved
 

@@ -138,6 +138,7 @@ class Result:
     images: list = field(default_factory=list)  # PIL images
     text: str | None = None
     audio: tuple[int, Any] | None = None  # (sample_rate, numpy array)
+    files: dict[str, bytes] = field(default_factory=dict)  # downloads by file name: {"chorale.mid": b"MThd..."}
     labels: list[int] = field(default_factory=list)  # per image: the digit asked for, -1 where none
     captions: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # model, seed, params, seconds, parameters, weights_version

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from genai_demo.adapters.autoregressive import AutoregressiveAdapter
+from genai_demo.adapters.chorale import ChoraleAdapter
 from genai_demo.adapters.diffusion import DiffusionAdapter
 from genai_demo.adapters.gan import GANAdapter
 from genai_demo.adapters.text import ShakespeareAdapter
@@ -21,6 +22,7 @@ ADAPTERS: tuple[type[ModelAdapter], ...] = (
     DiffusionAdapter,
     AutoregressiveAdapter,
     ShakespeareAdapter,
+    ChoraleAdapter,
 )
 
 MODALITIES = ("image", "text", "audio")
@@ -30,10 +32,12 @@ class Registry:
     """The adapters of one app or CLI process, each created once and shared by every request."""
 
     def __init__(self, weights_root: str | Path | None = None, adapters=ADAPTERS, *,
-                 image_pipeline: str | None = None, image_pipeline_task: str = "auto", text_model: str | None = None):
+                 image_pipeline: str | None = None, image_pipeline_task: str = "auto", text_model: str | None = None,
+                 audio_model: str | None = None):
         """``image_pipeline``: a diffusers pipeline (hub id or folder) chosen by the operator, shown as ``image/hf``;
         by default ``$GENAI_IMAGE_PIPELINE``, and none if that is unset. ``text_model``: likewise a transformers
-        causal language model, shown as ``text/hf``; by default ``$GENAI_TEXT_MODEL``."""
+        causal language model, shown as ``text/hf``; by default ``$GENAI_TEXT_MODEL``. ``audio_model``: likewise a
+        transformers text-to-audio model (e.g. MusicGen), shown as ``audio/hf``; by default ``$GENAI_AUDIO_MODEL``."""
         self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in adapters}
         image_pipeline = image_pipeline or os.environ.get("GENAI_IMAGE_PIPELINE")
         if image_pipeline:
@@ -45,6 +49,11 @@ class Registry:
             from genai_demo.adapters.hub_text import HubTextAdapter
 
             self.models["text/hf"] = HubTextAdapter(text_model, weights_root)
+        audio_model = audio_model or os.environ.get("GENAI_AUDIO_MODEL")
+        if audio_model:
+            from genai_demo.adapters.hub_audio import HubAudioAdapter
+
+            self.models["audio/hf"] = HubAudioAdapter(audio_model, weights_root)
 
     def get(self, model_id: str) -> ModelAdapter:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import socket
 import struct
@@ -51,7 +52,7 @@ def tiny_weights(tmp_path_factory) -> Path:
     """A weights root with randomly initialised tiny checkpoints of every model, saved the shipped way."""
     import torch
 
-    from genai_demo.models import diffusion, pixelcnn
+    from genai_demo.models import chorale, diffusion, pixelcnn
     from genai_demo.models.classifier import PRESETS as CLF_PRESETS, DigitClassifier
     from genai_demo.models.gan import PRESETS as GAN_PRESETS, ConditionalGAN
     from genai_demo.models.vae import PRESETS as VAE_PRESETS, ConditionalVAE
@@ -64,6 +65,10 @@ def tiny_weights(tmp_path_factory) -> Path:
     diffusion.make_train_scheduler().save_pretrained(root / "image-diffusion" / "scheduler")
     pixelcnn.PixelCNN(**pixelcnn.PRESETS["tiny"]).save_pretrained(root / "image-autoregressive")
     DigitClassifier(**CLF_PRESETS["tiny"]).eval().save_pretrained(root / "mnist-classifier")
+    chorale.make_model("tiny").eval().save_pretrained(root / "audio-chorale")
+    opening = ["<s>", "minor", *(["bar"] + ["69", "64", "60", "45"] + ["hold"] * 28) * 2]  # two bars of one A-minor chord
+    (root / "audio-chorale" / "openings.json").write_text(json.dumps(
+        [{"label": "BWV 0.1 (A minor)", "name": "bwv0.1", "mode": "minor", "original_key": "A minor", "tokens": opening}]))
     return root
 
 

@@ -15,6 +15,7 @@ TRAINERS = {
     "image/diffusion": "genai_demo.train.diffusion",
     "image/autoregressive": "genai_demo.train.pixelcnn",
     "text/shakespeare": "genai_demo.train.charlm",
+    "audio/chorale": "genai_demo.train.chorale",
     "mnist-classifier": "genai_demo.train.classifier",
 }
 

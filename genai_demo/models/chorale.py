@@ -1,0 +1,205 @@
+"""A GPT that writes four-part chorales, token by token, and its sampling loop.
+
+The tokens are those of ``genai_demo.data.chorales``: ``<s>``, ``major``/``minor``, then bars of 33 tokens (a
+bar token and eight eighth-note steps of soprano, alto, tenor, bass). The network is transformers'
+``GPT2LMHeadModel`` (learned positions, GELU MLP, dropout on embeddings, attention and residuals: dropout
+matters here, because 300 chorales are only 135,000 tokens). Training windows are at most ``WINDOW_BARS`` bars,
+each starting with ``<s>`` and the mode at some bar of a chorale, so the model learns to go on from any bar.
+
+``sample`` writes a chorale: it keeps the structure fixed (a bar token every 33 tokens; in each voice slot only
+that voice's pitches, ``hold`` or ``rest``) and lets the model choose everything else. A longer piece than the
+window slides: the model is restarted from ``<s>``, the mode and the last ``KEEP_BARS`` bars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from genai_demo.data.chorales import (BAR, BOS, FIRST_PITCH, HOLD, MAJOR, MINOR, REST, TOKENS_PER_BAR, VOCAB,
+                                      VOICES, id_pitch, pitch_id)
+
+WINDOW_BARS = 12  # the longest window the model reads: 2 + 12 * 33 = 398 tokens
+KEEP_BARS = 8  # bars kept when a long piece slides the window
+
+PRESETS = {
+    "tiny": dict(n_embd=32, n_layer=2, n_head=2),  # for tests
+    "base": dict(n_embd=192, n_layer=4, n_head=4),  # the shipped model: about 1.9 M parameters
+}
+
+
+def window_tokens(bars: int = WINDOW_BARS) -> int:
+    return 2 + bars * TOKENS_PER_BAR
+
+
+def make_model(preset: str = "base", dropout: float = 0.1, voice_ranges=None):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(vocab_size=len(VOCAB), n_positions=window_tokens(), bos_token_id=BOS, eos_token_id=None,
+                        resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout, **PRESETS[preset])
+    # The vocabulary and each voice's range travel with the weights, in config.json.
+    config.chorale_vocab = VOCAB
+    config.voice_ranges = voice_ranges or {v: [36, 81] for v in VOICES}
+    return GPT2LMHeadModel(config)
+
+
+# -- training ---------------------------------------------------------------------------------------------------
+
+def windows(tokens: list[int], bars: int = WINDOW_BARS) -> list[list[int]]:
+    """A chorale cut into consecutive windows of at most ``bars`` bars, each starting with ``<s>`` and the mode."""
+    head, body = tokens[:2], tokens[2:]
+    size = bars * TOKENS_PER_BAR
+    return [head + body[i : i + size] for i in range(0, len(body), size)]
+
+
+def random_windows(chorales: list[list[int]], batch_size: int, generator: torch.Generator,
+                   bars: int = WINDOW_BARS) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of windows starting at random bars of random chorales; inputs (B, T) and targets (-100 = padding)."""
+    picks = torch.randint(0, len(chorales), (batch_size,), generator=generator).tolist()
+    seqs = []
+    for i in picks:
+        tokens = chorales[i]
+        n_bars = (len(tokens) - 2) // TOKENS_PER_BAR
+        start = int(torch.randint(0, max(1, n_bars - 1), (1,), generator=generator))
+        body = tokens[2 + start * TOKENS_PER_BAR : 2 + (start + bars) * TOKENS_PER_BAR]
+        seqs.append(tokens[:2] + body)
+    return pad(seqs)
+
+
+def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sequences of different lengths as (inputs, targets): targets are the inputs shifted by one, -100 past the end."""
+    length = max(len(s) for s in seqs) - 1
+    x = torch.full((len(seqs), length), REST, dtype=torch.long)
+    y = torch.full((len(seqs), length), -100, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        x[i, : len(s) - 1] = torch.tensor(s[:-1])
+        y[i, : len(s) - 1] = torch.tensor(s[1:])
+    return x, y
+
+
+def note_targets(y: torch.Tensor) -> torch.Tensor:
+    """Targets with the structure tokens (the bar token, fixed by the grid) masked out: only voice slots count."""
+    return y.masked_fill(y == BAR, -100)
+
+
+def loss(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    logits = model(input_ids=x).logits
+    return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-100)
+
+
+@torch.no_grad()
+def nll_per_token(model, chorales: list[list[int]], notes_only: bool = True, batch_size: int = 16) -> float:
+    """Mean -log p of each token of held-out chorales, in nats, read in consecutive windows.
+
+    ``notes_only`` counts only the voice slots (a pitch, hold or rest), not the bar tokens the grid fixes.
+    """
+    model.eval()
+    seqs = [w for c in chorales for w in windows(c) if len(w) > 2]
+    total, count = 0.0, 0
+    for i in range(0, len(seqs), batch_size):
+        x, y = pad(seqs[i : i + batch_size])
+        y[:, 0] = -100  # the mode token follows <s> by construction: not a prediction
+        if notes_only:
+            y = note_targets(y)
+        logits = model(input_ids=x).logits.float()
+        total += F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=-100, reduction="sum").item()
+        count += int((y != -100).sum())
+    return total / max(1, count)
+
+
+def unigram_nll(train: list[list[int]], held_out: list[list[int]], notes_only: bool = True) -> float:
+    """The baseline: -log p of each held-out token under the token frequencies of the training chorales."""
+    def counted(seqs):
+        for s in seqs:
+            for t in s[2:]:
+                if not (notes_only and t == BAR):
+                    yield t
+
+    counts = torch.ones(len(VOCAB))  # add-one smoothing, so an unseen token is not infinitely surprising
+    for t in counted(train):
+        counts[t] += 1
+    logp = (counts / counts.sum()).log()
+    values = [float(-logp[t]) for t in counted(held_out)]
+    return sum(values) / max(1, len(values))
+
+
+# -- sampling -------------------------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    token_id: int
+    p_model: float  # the model's probability of the chosen token, among the tokens the grid allows
+    candidates: list[tuple[int, float]]  # the likeliest allowed tokens and their probabilities
+
+
+def allowed_mask(position: int, sounding: list[bool], ranges: list[tuple[int, int]]) -> torch.Tensor | None:
+    """Which tokens may come at ``position`` of a bar (0 = the bar token); None means only the bar token."""
+    if position == 0:
+        return None
+    v = (position - 1) % len(VOICES)
+    mask = torch.zeros(len(VOCAB), dtype=torch.bool)
+    low, high = ranges[v]
+    mask[pitch_id(low) : pitch_id(high) + 1] = True
+    mask[REST] = True
+    mask[HOLD] = sounding[v]
+    return mask
+
+
+@torch.no_grad()
+def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, *, temperature: float = 1.0,
+           top_k: int = 0, top_p: float = 1.0, num_candidates: int = 5) -> Iterator[Step]:
+    """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars)."""
+    from genai_demo.models.charlm import make_processors
+
+    assert prefix[0] == BOS and prefix[1] in (MAJOR, MINOR) and (len(prefix) - 2) % TOKENS_PER_BAR == 0
+    ranges = [tuple(model.config.voice_ranges[v]) for v in VOICES]
+    processors = make_processors(True, temperature, top_k, top_p, 1.0)
+    tokens = list(prefix)
+    sounding = [False] * len(VOICES)
+    for i, t in enumerate(tokens[2:]):
+        if i % TOKENS_PER_BAR:
+            v = (i % TOKENS_PER_BAR - 1) % len(VOICES)
+            sounding[v] = t != REST and (t != HOLD or sounding[v])
+    window_start, cache, fed = 2, None, 0  # the model reads tokens[:2] + tokens[window_start:]
+    for _ in range(num_bars * TOKENS_PER_BAR):
+        position = (len(tokens) - 2) % TOKENS_PER_BAR
+        if len(tokens) - window_start + 2 >= window_tokens():  # slide: keep the last bars
+            window_start = len(tokens) - KEEP_BARS * TOKENS_PER_BAR - position
+            cache, fed = None, 0
+        view = tokens[:2] + tokens[window_start:]
+        if cache is None:
+            out = model(input_ids=torch.tensor([view]), use_cache=True, logits_to_keep=1)
+        else:
+            out = model(input_ids=torch.tensor([view[fed:]]), cache=cache, use_cache=True, logits_to_keep=1)
+        cache, fed = out.cache, len(view)
+        mask = allowed_mask(position, sounding, ranges)
+        if mask is None:
+            token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
+        else:
+            logits = out.logits[0, -1].float().masked_fill(~mask, -float("inf"))
+            p = logits.softmax(-1)
+            scores = processors(torch.tensor([tokens]), logits.unsqueeze(0).clone())
+            token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))
+            p_model = float(p[token])
+            top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()
+            candidates = [(i, float(p[i])) for i in top]
+            v = (position - 1) % len(VOICES)
+            sounding[v] = token != REST
+        tokens.append(token)
+        yield Step(token, p_model, candidates)
+
+
+def voice_ranges(chorales: list[list[int]]) -> dict[str, list[int]]:
+    """The lowest and highest MIDI pitch each voice sings in these chorales."""
+    low = [999] * len(VOICES)
+    high = [0] * len(VOICES)
+    for tokens in chorales:
+        for i, t in enumerate(tokens[2:]):
+            if i % TOKENS_PER_BAR and t >= FIRST_PITCH:
+                v = (i % TOKENS_PER_BAR - 1) % len(VOICES)
+                p = id_pitch(t)
+                low[v], high[v] = min(low[v], p), max(high[v], p)
+    return {name: [low[v], high[v]] for v, name in enumerate(VOICES)}

@@ -1,0 +1,114 @@
+"""The audio tab: a player, the piano roll of what was written, MIDI and WAV downloads, and how it was written.
+
+Models stream a growing piano roll while they write; the sound comes with the last update and plays at once.
+Downloads are written to a private temporary folder, from which Gradio copies them into its own cache; files
+older than an hour are removed there.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+
+from genai_demo.contract import ModelAdapter
+from genai_demo.ui.blocks import NO_PROCESS, format_info, make_handler, model_panel, reset_process, show_frame
+
+DOWNLOADS = Path(tempfile.gettempdir()) / "genai_demo_downloads"
+KEEP_SECONDS = 3600
+
+
+def format_audio_info(info: dict) -> str:
+    line = format_info(info, 0)
+    extra = []
+    if info.get("audio_seconds"):
+        extra.append(f"{info['audio_seconds']:.1f} s of audio")
+    if info.get("num_notes"):
+        extra.append(f"{info['num_notes']} notes in {info['mode']}")
+    if info.get("mean_p_chosen"):
+        extra.append(f"average probability of the chosen tokens {info['mean_p_chosen']:.0%}")
+    line += " · " + " · ".join(extra) if extra else ""
+    for note in info.get("notes") or ():
+        line += f"  \nNote: {note}"
+    return line
+
+
+def save_downloads(result) -> list[str]:
+    """The result's files (or, for a model that gives only sound, a WAV of it) as paths Gradio can serve."""
+    files = dict(result.files)
+    if not files and result.audio is not None:
+        from genai_demo.music import to_wav
+
+        rate, samples = result.audio
+        files = {"audio.wav": to_wav(samples, rate)}
+    if not files:
+        return []
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in DOWNLOADS.glob("*/*"):  # keep the folder small: outputs older than an hour go
+        try:
+            if now - old.stat().st_mtime > KEEP_SECONDS:
+                old.unlink()
+                old.parent.rmdir()
+        except OSError:
+            pass
+    folder = DOWNLOADS / uuid.uuid4().hex[:12]
+    folder.mkdir()
+    stem = re.sub(r"[^a-z0-9]+", "-", f"{result.info.get('model', 'audio')}-seed{result.info.get('seed')}".lower())
+    paths = []
+    for name, data in files.items():
+        path = folder / f"{stem}-{name}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
+
+
+def audio_outputs(result) -> tuple:
+    """Player, piano roll, downloads, info line, and the process view's frames."""
+    if not result.done:
+        roll = result.images[0] if result.images else None
+        return None, roll, None, format_audio_info(result.info) + " · writing...", result.process
+    roll = result.images[0] if result.images else None
+    return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info), result.process)
+
+
+def audio_tab(models: list[ModelAdapter]) -> None:
+    first = next((m for m in models if m.unavailable_reason() is None), models[0])
+    player = gr.Audio(label="Listen", type="numpy", autoplay=True, interactive=False, elem_id="audio-player",
+                      render=False)
+    roll = gr.Image(label="Piano roll: time left to right, pitch bottom to top; soprano red, alto orange, tenor "
+                          "green, bass blue", type="pil", format="png", interactive=False, elem_id="audio-roll",
+                    render=False)
+    downloads = gr.File(label="Download (MIDI opens in any notation program or DAW)", file_count="multiple",
+                        interactive=False, elem_id="audio-files", render=False)
+    info = gr.Markdown(elem_id="audio-info", elem_classes=["genai-info"], render=False)
+    process = gr.State([])
+    outputs = [player, roll, downloads, info, process]
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            picker = gr.Radio([(f"{m.family}: {m.id}", m.id) for m in models], value=first.id, label="Model")
+            built = [model_panel(m, outputs, visible=(m is first), stoppable=True,
+                                 handler=make_handler(m, audio_outputs, 0.2)) for m in models]
+        with gr.Column(scale=3):
+            player.render()
+            roll.render()
+            info.render()
+            downloads.render()
+            with gr.Accordion("How it was written", open=False):
+                frame_label = gr.Markdown(NO_PROCESS)
+                scrubber = gr.Slider(0, 1, value=0, step=1, label="Bar", visible=False,
+                                     info="Drag to watch the piece grow, one bar at a time.")
+                frame_image = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
+                                       elem_id="audio-process")
+    panels = [panel for panel, *_ in built]
+    for _, event, stopped in built:
+        for finished in (event, stopped):
+            finished.then(reset_process, process, [scrubber, frame_label, frame_image], api_visibility="private",
+                          queue=False)
+    scrubber.input(show_frame, [process, scrubber], [frame_label, frame_image], api_visibility="private", queue=False)
+    picker.change(lambda mid: [gr.Column(visible=(m.id == mid)) for m in models], picker, panels,
+                  api_visibility="private", queue=False)

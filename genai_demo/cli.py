@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
     parser.add_argument("--text-model", metavar="HUB_ID_OR_FOLDER",
                         help="a transformers text-generation model to offer as text/hf (default: $GENAI_TEXT_MODEL)")
+    parser.add_argument("--audio-model", metavar="HUB_ID_OR_FOLDER",
+                        help="a transformers text-to-audio model to offer as audio/hf (default: $GENAI_AUDIO_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="every model, whether it is available, and its parameters")
@@ -159,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         from genai_demo.registry import Registry
 
         registry = Registry(args.weights_dir, image_pipeline=args.image_pipeline,
-                            image_pipeline_task=args.image_pipeline_task, text_model=args.text_model)
+                            image_pipeline_task=args.image_pipeline_task, text_model=args.text_model,
+                            audio_model=args.audio_model)
         if args.command == "list":
             return cmd_list(registry, args.json)
         return cmd_generate(registry, args)

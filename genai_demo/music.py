@@ -189,10 +189,12 @@ def to_wav(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
 # -- piano roll -----------------------------------------------------------------------------------------------
 
 def piano_roll(notes: list[Note], num_steps: int | None = None, step_px: int = 12, pitch_px: int = 6,
-               highlight_from: int | None = None):
+               highlight_from: int | None = None, confidence: dict[tuple[int, int], float] | None = None):
     """A picture of the notes: time left to right (a line every bar), pitch bottom to top, one colour per voice.
 
     ``highlight_from`` (a step) shades everything before it grey-blue: the opening a model was given.
+    ``confidence`` maps (voice, start step) to the probability the model gave that note: unlikely notes are
+    drawn pale, so surprising choices stand out.
     """
     from PIL import Image, ImageDraw, ImageFont
 
@@ -224,6 +226,9 @@ def piano_roll(notes: list[Note], num_steps: int | None = None, step_px: int = 1
         x0 = margin + n.start * step_px
         y0 = (high - n.pitch) * pitch_px
         colour = VOICE_COLOURS[VOICES[n.voice]]
+        if confidence is not None and (n.voice, n.start) in confidence:
+            p = max(0.0, min(1.0, confidence[(n.voice, n.start)]))
+            colour = tuple(int(c * (0.15 + 0.85 * p) + 255 * (1 - (0.15 + 0.85 * p))) for c in colour)
         draw.rounded_rectangle([x0 + 1, y0, x0 + n.length * step_px - 1, y0 + pitch_px - 1], radius=2, fill=colour)
     return img
 

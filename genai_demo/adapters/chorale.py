@@ -34,6 +34,10 @@ class ChoraleAdapter(ModelAdapter):
         "on Bach."
     )
 
+    @property
+    def train_command(self) -> str:
+        return f"python -m genai_demo train audio/chorale --out {self.weights_dir}"  # the data comes with music21
+
     @cached_property
     def openings(self) -> dict[str, dict]:
         """The held-out chorales whose first bars the model can continue, by label (empty if the file is missing)."""
@@ -85,7 +89,7 @@ class ChoraleAdapter(ModelAdapter):
                   top_p: float, tempo: int, transpose: int, instrument: str, seed: int) -> Iterator[Result]:
         import torch
 
-        from genai_demo.data.chorales import BOS, ID, MAJOR, MINOR, STEPS_PER_BAR, TOKENS_PER_BAR
+        from genai_demo.data.chorales import BOS, FIRST_PITCH, ID, MAJOR, MINOR, STEPS_PER_BAR, TOKENS_PER_BAR
         from genai_demo.models.chorale import sample
 
         if continue_from == FROM_SCRATCH:
@@ -100,16 +104,26 @@ class ChoraleAdapter(ModelAdapter):
         highlight = given_bars * STEPS_PER_BAR or None
         generator = torch.Generator().manual_seed(seed)
         tokens, process, probs = list(prefix), [], []
+        confidence: dict[tuple[int, int], float] = {}  # (voice, step) -> the model's probability of that new note
         for step in sample(model, prefix, num_bars, generator, temperature=temperature, top_k=top_k, top_p=top_p):
+            position = (len(tokens) - 2) % TOKENS_PER_BAR
+            if position and step.token_id >= FIRST_PITCH:
+                bar_index = (len(tokens) - 2) // TOKENS_PER_BAR
+                confidence[((position - 1) % 4, bar_index * STEPS_PER_BAR + (position - 1) // 4)] = step.p_model
             tokens.append(step.token_id)
-            probs.append(step.p_model)
+            if position:
+                probs.append(step.p_model)
             if (len(tokens) - 2) % TOKENS_PER_BAR == 0:  # a bar is complete
                 bar = (len(tokens) - 2) // TOKENS_PER_BAR - given_bars
-                roll = piano_roll(notes_of(tokens, transpose), total_steps, highlight_from=highlight)
+                notes = notes_of(tokens, transpose)
+                roll = piano_roll(notes, total_steps, highlight_from=highlight)
                 recent = probs[-(TOKENS_PER_BAR - 1):]
-                process.append({"label": f"bar {bar} of {num_bars}: the model gave the notes it chose an average "
-                                         f"probability of {sum(recent) / len(recent):.0%}",
-                                "images": {"piano roll so far": roll}})
+                process.append({"label": f"bar {bar} of {num_bars}: on average the model gave each token it chose "
+                                         f"(a note, hold or rest) a probability of {sum(recent) / len(recent):.0%}",
+                                "images": {"piano roll so far": roll,
+                                           "probability of each new note (pale = unlikely)":
+                                               piano_roll(notes, total_steps, highlight_from=highlight,
+                                                          confidence=confidence)}})
                 if bar < num_bars:
                     yield Result(images=[roll], captions=[f"bar {bar}/{num_bars}"], done=False, process=process,
                                  info={"mode": mode})

@@ -16,10 +16,32 @@ from pathlib import Path
 import gradio as gr
 
 from genai_demo.contract import ModelAdapter
-from genai_demo.ui.blocks import NO_PROCESS, format_info, make_handler, model_panel, reset_process, show_frame
+from genai_demo.ui import i18n
+from genai_demo.ui.blocks import (NO_PROCESS, format_info, make_handler, model_panel, model_picker, reset_process,
+                                  show_frame)
+from genai_demo.ui.i18n import t
 
 DOWNLOADS = Path(tempfile.gettempdir()) / "genai_demo_downloads"
 KEEP_SECONDS = 3600
+
+i18n.register({
+    "en": {
+        "audio:listen": "Listen",
+        "audio:roll": "Piano roll: time left to right, pitch bottom to top; soprano red, alto orange, tenor green, "
+                      "bass blue",
+        "audio:downloads": "Download (MIDI opens in any notation program or music app)",
+        "audio:bar": "Bar",
+        "audio:bar:info": "Drag to watch the piece grow, one bar at a time.",
+    },
+    "ko": {
+        "audio:listen": "듣기",
+        "audio:roll": "피아노 롤: 왼쪽에서 오른쪽으로 시간, 아래에서 위로 음높이; 소프라노 빨강, 알토 주황, 테너 초록, "
+                      "베이스 파랑",
+        "audio:downloads": "내려받기 (MIDI 파일은 악보 프로그램이나 음악 앱에서 열 수 있습니다)",
+        "audio:bar": "마디",
+        "audio:bar:info": "끌어서 곡이 한 마디씩 자라는 모습을 보세요.",
+    },
+})
 
 
 def format_audio_info(info: dict) -> str:
@@ -78,19 +100,18 @@ def audio_outputs(result) -> tuple:
 
 def audio_tab(models: list[ModelAdapter]) -> None:
     first = next((m for m in models if m.unavailable_reason() is None), models[0])
-    player = gr.Audio(label="Listen", type="numpy", autoplay=True, interactive=False, elem_id="audio-player",
+    player = gr.Audio(label=t("audio:listen"), type="numpy", autoplay=True, interactive=False, elem_id="audio-player",
                       render=False)
-    roll = gr.Image(label="Piano roll: time left to right, pitch bottom to top; soprano red, alto orange, tenor "
-                          "green, bass blue", type="pil", format="png", interactive=False, elem_id="audio-roll",
+    roll = gr.Image(label=t("audio:roll"), type="pil", format="png", interactive=False, elem_id="audio-roll",
                     render=False)
-    downloads = gr.File(label="Download (MIDI opens in any notation program or DAW)", file_count="multiple",
+    downloads = gr.File(label=t("audio:downloads"), file_count="multiple",
                         interactive=False, elem_id="audio-files", render=False)
     info = gr.Markdown(elem_id="audio-info", elem_classes=["genai-info"], render=False)
     process = gr.State([])
     outputs = [player, roll, downloads, info, process]
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
-            picker = gr.Radio([(f"{m.family}: {m.id}", m.id) for m in models], value=first.id, label="Model")
+            picker = model_picker(models, first)
             built = [model_panel(m, outputs, visible=(m is first), stoppable=True,
                                  handler=make_handler(m, audio_outputs, 0.2)) for m in models]
         with gr.Column(scale=3):
@@ -98,10 +119,10 @@ def audio_tab(models: list[ModelAdapter]) -> None:
             roll.render()
             info.render()
             downloads.render()
-            with gr.Accordion("How it was written", open=False):
+            with gr.Accordion(t("ui:how_written"), open=False):
                 frame_label = gr.Markdown(NO_PROCESS)
-                scrubber = gr.Slider(0, 1, value=0, step=1, label="Bar", visible=False,
-                                     info="Drag to watch the piece grow, one bar at a time.")
+                scrubber = gr.Slider(0, 1, value=0, step=1, label=t("audio:bar"), visible=False,
+                                     info=t("audio:bar:info"))
                 frame_image = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                        elem_id="audio-process")
     panels = [panel for panel, *_ in built]

@@ -7,11 +7,17 @@ control; each model gets one Generate event, exposed in the API as
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import html
 import inspect
+import json
 import logging
 import random
+import tempfile
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import gradio as gr
 
@@ -19,11 +25,14 @@ from genai_demo import compare
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import MODALITIES, Registry
+from genai_demo.runtime import HEAVY_LANE
+from genai_demo.ui import i18n, lessons, links
+from genai_demo.ui.explain import explain_section
+from genai_demo.ui.i18n import t
 
 log = logging.getLogger(__name__)
 
 GALLERY_PIXELS = 112  # small images (28x28 digits) are enlarged to about this size, nearest-neighbour, so pixels stay sharp
-TAB_TITLES = {"image": "Image", "text": "Text", "audio": "Audio"}
 CSS = """
 .genai-gallery img, .genai-process img { image-rendering: pixelated; image-rendering: crisp-edges; }
 .genai-info { font-size: 0.95em; }
@@ -36,20 +45,22 @@ CSS = """
 .genai-bars .model { background: #9ca3af; }
 .genai-bars .sampled { background: #2563eb; }
 .genai-bars tr.chosen { background: rgba(250, 204, 21, 0.25); font-weight: 600; }
+#genai-notice { border-left: 4px solid #f59e0b; padding-left: 8px; }
+#genai-lang { max-width: 260px; }
 """
-INTRO = (
-    "# GenAI playground\n"
-    "Generative models learn what their training data looks like and then make new examples of it. "
-    "Pick a model, move its controls and press **Generate**. The same seed and settings always give the same result."
-)
 
 
 def api_name(model_id: str) -> str:
     return model_id.replace("/", "_")
 
 
-def make_control(p: Param) -> gr.Component:
-    common = dict(label=p.display_label, info=p.help, interactive=True)
+def make_control(p: Param, model_id: str | None = None) -> gr.Component:
+    """One control for a parameter; with ``model_id`` its label and help come from the translation tables."""
+    if model_id is None:
+        common = dict(label=p.display_label, info=p.help, interactive=True)
+    else:
+        common = dict(label=t(i18n.param_key(model_id, p.name, "label")), info=t(i18n.param_key(model_id, p.name, "help")),
+                      interactive=True)
     if p.kind == "slider":
         return gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step, **common)
     if p.kind == "integer":
@@ -84,8 +95,38 @@ def to_gallery(result) -> list:
     return items
 
 
+PNG_DIR = Path(tempfile.gettempdir()) / "genai_demo_png"  # Gradio copies the files from here into its cache
+PNG_KEEP = 2000  # files kept in PNG_DIR; older ones are removed
+
+
+def gallery_files(result) -> list:
+    """The gallery of a finished result as PNG files that carry their settings (``genai_demo`` text chunk) and
+    say they are AI-generated, so a downloaded image can be traced back and dropped onto the page again."""
+    from genai_demo.export import png_with_metadata
+
+    PNG_DIR.mkdir(parents=True, exist_ok=True)
+    items = []
+    for i, (big, caption) in enumerate(to_gallery(result)):
+        record = {**result.info, "image_index": i, "generated_by": "GenAI playground (AI-generated image)"}
+        digest = hashlib.sha256(big.tobytes() + json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+        stem = f"{str(result.info.get('model', 'image')).replace('/', '-')}-seed{result.info.get('seed')}-{i + 1}"
+        path = PNG_DIR / f"{stem}-{digest[:10]}.png"
+        if not path.exists():
+            png_with_metadata(big, path, record)
+        items.append((str(path), caption))
+    try:
+        files = list(PNG_DIR.glob("*.png"))
+        if len(files) > PNG_KEEP:
+            for old in sorted(files, key=lambda f: f.stat().st_mtime)[:-PNG_KEEP]:
+                old.unlink(missing_ok=True)
+    except OSError:  # another request pruned at the same time
+        pass
+    return items
+
+
 def image_outputs(result) -> tuple:
-    return to_gallery(result), format_info(result.info, len(result.images)), result.process
+    gallery = gallery_files(result) if result.done else to_gallery(result)
+    return gallery, format_info(result.info, len(result.images)), result.process
 
 
 def concurrency(adapter: ModelAdapter) -> dict:
@@ -108,7 +149,9 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
         last = -float("inf")
         updates, finished = 0, False
         try:
-            for result in adapter.stream(**params):
+            # Heavy models run on the low-priority lane, so quick requests get the cores first.
+            results = HEAVY_LANE.stream(lambda: adapter.stream(**params)) if adapter.heavy else adapter.stream(**params)
+            for result in results:
                 now = time.perf_counter()
                 if result.done or now - last >= min_interval:
                     last = now
@@ -164,49 +207,120 @@ def reset_process(process: list) -> tuple:
     return (gr.Slider(minimum=0, maximum=max(1, last), value=last, visible=bool(process)), *show_frame(process, last))
 
 
+def link_js(adapter: ModelAdapter, copy: bool) -> str:
+    """Browser code that turns the panel's control values into the page's address (?tab=&model=&seed=...), keeping
+    ``lang`` and ``teacher``, and puts it in the address bar; with ``copy``, also on the clipboard, and returns it
+    for the link box (which works where the clipboard is not allowed). ``links.build_query`` is the same in Python."""
+    names = json.dumps([p.name for p in adapter.params])
+    finish = ("try { navigator.clipboard.writeText(link).catch(() => {}); } catch (e) {} return link;" if copy
+              else "return [];")
+    return (f"(...values) => {{ const names = {names}; const url = new URL(window.location.href);"
+            " const query = new URLSearchParams();"
+            f" query.set('tab', {json.dumps(adapter.modality)}); query.set('model', {json.dumps(adapter.id)});"
+            " names.forEach((name, i) => query.set(name, String(values[i])));"
+            " for (const keep of ['lang', 'teacher']) { const v = url.searchParams.get(keep);"
+            " if (v !== null) query.set(keep, v); }"
+            " url.search = query.toString(); url.hash = ''; const link = url.toString();"
+            f" window.history.replaceState(null, '', link); {finish} }}")
+
+
+@dataclass
+class PanelParts:
+    """What the page's links, PNG drops and teacher mode reach in one model's panel."""
+
+    adapter: ModelAdapter
+    panel: gr.Column
+    controls: list
+
+
+_PANELS: contextvars.ContextVar[list | None] = contextvars.ContextVar("genai_panels", default=None)
+
+
 def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, handler=None, stoppable: bool = False) -> tuple:
-    """Controls and Generate button of one model, built from its declared parameters.
+    """Controls and Generate button of one model, built from its declared parameters, with its presets and its link.
 
     Returns the panel, the Generate event and, if ``stoppable``, the Stop button's event (else None).
     """
+    i18n.register_model(adapter)
     with gr.Column(visible=visible) as panel:
-        gr.Markdown(f"### {adapter.title}\n{adapter.description}")
+        gr.Markdown(t(i18n.model_key(adapter.id, "intro")))
         reason = adapter.unavailable_reason()
         if reason:
             gr.Markdown(f"**Unavailable:** {reason}")
-        controls = [seed_control(p) if p.name == "seed" else make_control(p) for p in adapter.params]
+        controls = [seed_control(p, adapter.id) if p.name == "seed" else make_control(p, adapter.id)
+                    for p in adapter.params]
         with gr.Row():
-            button = gr.Button("Generate", variant="primary", interactive=reason is None)
-            stop = gr.Button("Stop", variant="stop", interactive=reason is None) if stoppable else None
+            button = gr.Button(t("ui:generate"), variant="primary", interactive=reason is None)
+            stop = gr.Button(t("ui:stop"), variant="stop", interactive=reason is None) if stoppable else None
         # preprocess=False: raw values reach the contract's validation, whose messages name the parameter and its range.
         event = button.click(handler or make_handler(adapter), controls, outputs, api_name=api_name(adapter.id),
                              preprocess=False, **concurrency(adapter))
+        # The address bar follows what was generated, so the browser's own "copy address" reproduces it too.
+        button.click(None, controls, None, js=link_js(adapter, copy=False), api_visibility="private", queue=False)
         stopped = stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False) if stop else None
+        preset_buttons(adapter, controls)
+        with gr.Row(equal_height=True):
+            link = gr.Textbox(label=t("ui:link"), info=t("ui:link:info"), interactive=False, max_lines=2, scale=4,
+                              elem_classes=["genai-link"])
+            copy = gr.Button(t("ui:copy_link"), scale=0, min_width=120)
+        copy.click(None, controls, link, js=link_js(adapter, copy=True), api_visibility="private", queue=False)
+    collected = _PANELS.get()
+    if collected is not None:
+        collected.append(PanelParts(adapter, panel, controls))
     return panel, event, stopped
+
+
+def preset_buttons(adapter: ModelAdapter, controls: list) -> None:
+    """One button per preset, filling the panel's controls (the seed stays), with each preset's one-line commentary."""
+    presets = lessons.presets_for(adapter)
+    if not presets:
+        return
+    key = f"{adapter.id}:presets"
+    i18n.register({lang: {key: "\n".join(f"- {i18n.text(p.key(adapter.id, 'comment'), lang)}" for p in presets)}
+                   for lang in i18n.LANGUAGES}, replace=True)
+    with gr.Accordion(t("ui:presets"), open=False, elem_classes=["genai-presets"]):
+        with gr.Row():
+            buttons = [gr.Button(t(p.key(adapter.id, "name")), size="sm", variant="secondary") for p in presets]
+        gr.Markdown(t(key))
+    for preset, preset_button in zip(presets, buttons):
+        preset_button.click(_apply_preset(adapter, preset), None, controls, api_visibility="private", queue=False)
+
+
+def _apply_preset(adapter: ModelAdapter, preset: lessons.Preset):
+    values = lessons.preset_values(adapter, preset)
+
+    def apply() -> list:
+        return [gr.update() if p.name == "seed" else gr.update(value=values[p.name]) for p in adapter.params]
+
+    return apply
 
 
 def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
     if modality == "text":
         return text_tab(models)
+    if modality == "audio":
+        from genai_demo.ui.audio import audio_tab
+
+        return audio_tab(models)
     first = next((m for m in models if m.unavailable_reason() is None), models[0])
     # The outputs are made first (unrendered) so that every model's Generate event can target them.
-    gallery = gr.Gallery(label="Output", columns=6, height=520, object_fit="contain", format="png",
+    gallery = gr.Gallery(label=t("ui:output"), columns=6, height=520, object_fit="contain", format="png",
                          elem_id=f"{modality}-output", elem_classes=["genai-gallery"], interactive=False, render=False)
     info = gr.Markdown(elem_id=f"{modality}-info", elem_classes=["genai-info"], render=False)
     process = gr.State([])
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
-            picker = gr.Radio([(f"{m.family}: {m.id}", m.id) for m in models], value=first.id, label="Model")
+            picker = model_picker(models, first)
             built = [model_panel(m, [gallery, info, process], visible=(m is first)) for m in models]
         with gr.Column(scale=3):
             gallery.render()
             info.render()
-            with gr.Accordion("How it was drawn", open=True):
+            with gr.Accordion(t("ui:how_drawn"), open=True):
                 frame_label = gr.Markdown(NO_PROCESS)
-                scrubber = gr.Slider(0, 1, value=0, step=1, label="Step", visible=False,
-                                     info="Drag to move through the generation, from the first step to the last.")
+                scrubber = gr.Slider(0, 1, value=0, step=1, label=t("ui:step"), visible=False, info=t("ui:step:info"))
                 frame_gallery = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                          elem_id=f"{modality}-process", elem_classes=["genai-process"])
+    explain_section(modality, models, process)  # "How it works": per-family views and training (genai_demo/ui/explain.py)
     panels = [panel for panel, *_ in built]
     for _, event, _ in built:
         event.then(reset_process, process, [scrubber, frame_label, frame_gallery], api_visibility="private", queue=False)
@@ -313,29 +427,26 @@ def select_token(state: dict | None, evt: gr.SelectData) -> tuple:
 def text_tab(models: list[ModelAdapter]) -> None:
     """The text tab: the text streams into one box; below it, the next-token view of every generated position."""
     first = next((m for m in models if m.unavailable_reason() is None), models[0])
-    output = gr.Textbox(label="Output", lines=12, max_lines=30, interactive=False, autoscroll=True, buttons=["copy"],
+    output = gr.Textbox(label=t("ui:output"), lines=12, max_lines=30, interactive=False, autoscroll=True, buttons=["copy"],
                         elem_id="text-output", render=False)
     info = gr.Markdown(elem_id="text-info", elem_classes=["genai-info"], render=False)
     process = gr.State({})
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
-            picker = gr.Radio([(f"{m.family}: {m.id}", m.id) for m in models], value=first.id, label="Model")
+            picker = model_picker(models, first)
             built = [model_panel(m, [output, info, process], visible=(m is first), stoppable=True,
                                  handler=make_handler(m, text_outputs, TEXT_STREAM_INTERVAL)) for m in models]
         with gr.Column(scale=3):
             output.render()
             info.render()
-            with gr.Accordion("How it was written", open=True):
-                gr.Markdown("Each token the model wrote is coloured by the probability the model gave it. Click a "
-                            "token, or drag the slider, to see the candidates it was drawn from: grey bars are the "
-                            "model's own probabilities, blue bars what temperature, top-k and top-p made of them.")
-                coloured = gr.HighlightedText(label="Text coloured by likelihood", show_legend=True,
+            with gr.Accordion(t("ui:how_written"), open=True):
+                gr.Markdown(t("ui:how_written:intro"))
+                coloured = gr.HighlightedText(label=t("ui:coloured"), show_legend=True,
                                               show_inline_category=False, combine_adjacent=False,
                                               color_map={name: colour for name, (_, colour) in LIKELIHOOD.items()},
                                               elem_id="text-coloured", interactive=False)
                 token_label = gr.Markdown(NO_TOKENS)
-                scrubber = gr.Slider(1, 2, value=1, step=1, label="Token", visible=False,
-                                     info="Drag to move through the generated tokens, from the first to the last.")
+                scrubber = gr.Slider(1, 2, value=1, step=1, label=t("ui:token"), visible=False, info=t("ui:token:info"))
                 bars = gr.HTML(elem_id="text-bars")
     panels = [panel for panel, *_ in built]
     for _, event, stopped in built:
@@ -348,23 +459,29 @@ def text_tab(models: list[ModelAdapter]) -> None:
                   api_visibility="private", queue=False)
 
 
-def seed_control(p: Param) -> gr.Number:
+def model_picker(models: list[ModelAdapter], first: ModelAdapter) -> gr.Radio:
+    """The radio that picks a tab's model, each named by its family and id ("GAN: image/gan")."""
+    for m in models:
+        i18n.register_model(m)
+    return gr.Radio([(t(i18n.model_key(m.id, "choice")), m.id) for m in models], value=first.id, label=t("ui:model"))
+
+
+def seed_control(p: Param, model_id: str | None = None) -> gr.Number:
     """The seed field with a button that picks a random one."""
     with gr.Row(equal_height=True):
-        control = make_control(p)
-        dice = gr.Button("Random seed", scale=0, min_width=120)
+        control = make_control(p, model_id)
+        dice = gr.Button(t("ui:random_seed"), scale=0, min_width=120)
     dice.click(lambda: random.randint(0, MAX_SEED), None, control, api_visibility="private", queue=False)
     return control
 
 
 def compare_section(registry: Registry, judge: DigitJudge) -> None:
     """Same digit, same seed, all four families side by side, each timed and judged by the digit classifier."""
-    gr.Markdown("## Compare the four families\nOne click asks the GAN, the VAE, the diffusion model and the "
-                "autoregressive model for the same digit with the same seed. Under each: how long one image took, and "
-                "how sure a digit classifier (trained on real MNIST) is that it shows the digit asked for.")
+    gr.Markdown(t("ui:compare:intro"))
+    i18n.register_params("compare", compare.PARAMS)
     with gr.Row(equal_height=True):
-        controls = [seed_control(p) if p.name == "seed" else make_control(p) for p in compare.PARAMS]
-        button = gr.Button("Compare", variant="primary", scale=0, min_width=140)
+        controls = [seed_control(p, "compare") if p.name == "seed" else make_control(p, "compare") for p in compare.PARAMS]
+        button = gr.Button(t("ui:compare"), variant="primary", scale=0, min_width=140)
     galleries, notes = [], []
     with gr.Row():
         for model_id in compare.COMPARED:
@@ -381,7 +498,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> None:
         params = dict(zip((p.name for p in compare.PARAMS), values))
         shown = {m: ([], "waiting...") for m in compare.COMPARED}
         try:
-            for record in compare.compare(registry, judge, **params):
+            for record in HEAVY_LANE.stream(lambda: compare.compare(registry, judge, **params)):
                 if "error" in record:
                     shown[record["model"]] = ([], f"unavailable: {record['error']}")
                 else:
@@ -399,17 +516,152 @@ def compare_section(registry: Registry, judge: DigitJudge) -> None:
                  concurrency_limit=1, concurrency_id="heavy")  # it runs all four models
 
 
+# -- links, PNG drops, teacher mode, language --------------------------------------------------------------------
+
+
+def md_escape(text: str) -> str:
+    """A visitor's text shown in Markdown as plain text: no links, images, emphasis or HTML from a crafted link."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~" else c for c in text)
+
+
+def png_section() -> tuple:
+    """The drop zone for generated PNGs; returns its accordion (hidden in teacher mode) and its file input."""
+    with gr.Accordion(t("ui:png"), open=False, elem_id="png-restore") as box:
+        gr.Markdown(t("ui:png:intro"))
+        # type="filepath": the upload as the visitor sent it (its text chunks intact); Gradio accepts only files
+        # that were uploaded into its own cache here, so no server file can be named.
+        drop = gr.File(label=t("ui:png:drop"), file_types=[".png"], file_count="single", type="filepath",
+                       elem_id="png-drop")
+    return box, drop
+
+
+def find_pickers(demo: gr.Blocks, registry: Registry) -> dict[str, gr.Radio]:
+    """Each tab's model picker: the Radio whose choices are exactly that modality's model ids (any tab builder's)."""
+    pickers = {}
+    for block in demo.blocks.values():
+        if isinstance(block, gr.Radio):
+            values = [choice[1] for choice in block.choices]
+            for modality in MODALITIES:
+                ids = [m.id for m in registry.by_modality(modality)]
+                if ids and values == ids:
+                    pickers[modality] = block
+    return pickers
+
+
+@dataclass
+class PageState:
+    """The components that a link, a dropped PNG or teacher mode change, and how to compute their updates."""
+
+    registry: Registry
+    tabs: gr.Tabs
+    tab_ids: tuple
+    notice: gr.Markdown
+    pickers: dict
+    panels: list
+    teacher_hidden: list = field(default_factory=list)
+    tab_items: dict = field(default_factory=dict)  # tab id -> gr.Tab
+
+    @property
+    def outputs(self) -> list:
+        return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
+                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden)
+
+    def tab_labels(self, lang: str) -> list:
+        """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
+        at runtime, so the server names them all."""
+        lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+        return [gr.Tab(label=i18n.text(f"ui:tab:{tab_id}", lang)) for tab_id in self.tab_items]
+
+    def tab_labels_for(self, request: gr.Request) -> list:
+        return self.tab_labels(i18n.language_of(request))
+
+    def updates(self, state: links.LinkState, notice: str) -> list:
+        target = self.registry.get(state.model) if state.model else None
+        out = [gr.Tabs(selected=state.tab) if state.tab else gr.update(),
+               gr.update(value=md_escape(notice), visible=bool(notice))]
+        for modality in self.pickers:
+            out.append(gr.update(value=target.id) if target and target.modality == modality else gr.update())
+        for pp in self.panels:
+            same_tab = target is not None and target.modality == pp.adapter.modality
+            out.append(gr.update(visible=pp.adapter.id == target.id) if same_tab else gr.update())
+        for pp in self.panels:
+            for p in pp.adapter.params:
+                change = {}
+                if target is pp.adapter:
+                    change["value"] = state.values[p.name]
+                if state.teacher and p.advanced:
+                    change["visible"] = False
+                out.append(gr.update(**change))
+        out += [gr.update(visible=False) if state.teacher else gr.update() for _ in self.teacher_hidden]
+        return out
+
+    def from_link(self, request: gr.Request) -> list:
+        """On page load: the address's tab, model and settings (defaults and a notice where they are wrong)."""
+        lang = i18n.language_of(request)
+        query = {k: v for k, v in (request.query_params or {}).items() if not k.startswith("_") and k != "view"}
+        state = links.parse_link(query, self.registry, self.tab_ids, lang)
+        return self.updates(state, links.notice(state, lang))
+
+    def from_png(self, path, lang) -> list:
+        """A dropped PNG: its model and settings, or one line saying why it cannot be used."""
+        lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+        if not path:
+            return [gr.update() for _ in self.outputs]
+        try:
+            with open(path, "rb") as f:
+                data = f.read(links.MAX_PNG_BYTES + 1)
+            record = links.read_png_record(data)
+            state = links.settings_from_record(record, self.registry, lang)
+            if state.problems:
+                notice = i18n.message("png:restored_partly", lang, model=state.model, problems="; ".join(state.problems))
+            else:
+                notice = i18n.message("png:restored", lang, model=state.model, seed=state.values.get("seed"))
+        except links.SettingsError as e:
+            state, notice = links.LinkState(), e.message(lang)
+        return self.updates(state, notice)
+
+
 def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None) -> gr.Blocks:
     registry = registry or Registry()
     judge = judge or DigitJudge(next(iter(registry)).weights_root)
-    with gr.Blocks(title="GenAI playground") as demo:
-        gr.Markdown(INTRO)
-        with gr.Tabs():
-            for modality in MODALITIES:
-                models = registry.by_modality(modality)
-                if models:
-                    with gr.Tab(TAB_TITLES[modality], id=modality):
-                        modality_tab(modality, models)
-                        if modality == "image" and all(m in registry.models for m in compare.COMPARED):
-                            compare_section(registry, judge)
+    panels: list[PanelParts] = []
+    collecting = _PANELS.set(panels)  # model_panel() records every panel it builds, whichever tab builds it
+    try:
+        with gr.Blocks(title="GenAI playground") as demo:
+            with gr.Row(equal_height=True):
+                gr.Markdown(t("ui:title"))
+                language = gr.Radio([(name, code) for code, name in i18n.LANGUAGE_NAMES.items()],
+                                    value=i18n.DEFAULT_LANGUAGE, label=t("ui:language"), elem_id="genai-lang",
+                                    scale=0, min_width=220)
+            notice = gr.Markdown(visible=False, elem_id="genai-notice")
+            tab_items, teacher_hidden, png_drop = {}, [], None
+            with gr.Tabs() as tabs:
+                for modality in MODALITIES:
+                    models = registry.by_modality(modality)
+                    if models:
+                        with gr.Tab(t(f"ui:tab:{modality}"), id=modality) as tab_items[modality]:
+                            with gr.Accordion(t("ui:lesson"), open=True, elem_classes=["genai-lesson"]):
+                                gr.Markdown(t(f"lesson:{modality}"))
+                            modality_tab(modality, models)
+                            if modality == "image":
+                                png_box, png_drop = png_section()
+                                teacher_hidden.append(png_box)
+                            if modality == "image" and all(m in registry.models for m in compare.COMPARED):
+                                compare_section(registry, judge)
+                with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
+                    gr.Markdown(t("about:body"))
+            page = PageState(registry, tabs, tuple(tab_items), notice, find_pickers(demo, registry), panels,
+                             teacher_hidden, tab_items)
+            demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
+            demo.load(None, None, language, js=i18n.LOAD_JS, api_visibility="private", queue=False)
+            language.input(page.tab_labels, language, list(page.tab_items.values()), js=i18n.SWITCH_JS,
+                           api_visibility="private", queue=False)
+            # ?lang= may differ from the browser's language: name the tabs in the page's language.
+            demo.load(page.tab_labels_for, None, list(page.tab_items.values()), api_visibility="private", queue=False)
+            if png_drop is not None:
+                png_drop.upload(page.from_png, [png_drop, language], page.outputs, api_visibility="private",
+                                queue=False)
+    finally:
+        _PANELS.reset(collecting)
+    demo.genai_page = page  # for tests: the handlers behind links and PNG drops
     return demo

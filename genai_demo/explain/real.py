@@ -1,0 +1,37 @@
+"""Real MNIST digits for the explanations, when a copy is on this machine; never downloaded from here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from genai_demo.data.mnist import ENV_VAR, FILES
+
+# The project's shared data folder, beside the checkout (where the shipped weights were trained from).
+SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+
+
+def mnist_dir() -> Path | None:
+    """``$GENAI_MNIST_DIR`` or the shared data folder, whichever holds a split (images and labels); else None."""
+    for folder in (os.environ.get(ENV_VAR), SHARED_MNIST):
+        if folder and any(all((Path(folder) / name).is_file() for name in pair) for pair in FILES.values()):
+            return Path(folder)
+    return None
+
+
+def real_digits(per_class: int = 100, seed: int = 0):
+    """Up to ``per_class`` real digits of each class, (N, 28, 28) uint8 and (N,) labels, or None if there is no data."""
+    import numpy as np
+
+    from genai_demo.data.mnist import MNISTError, load_mnist
+
+    folder = mnist_dir()
+    if folder is None:
+        return None
+    try:
+        data = load_mnist(folder, download_missing=False)
+    except (MNISTError, OSError, ValueError):
+        return None
+    rng = np.random.default_rng(seed)
+    picks = np.concatenate([rng.permutation(np.flatnonzero(data.labels == d))[:per_class] for d in range(10)])
+    return data.images[picks], data.labels[picks]

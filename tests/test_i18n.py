@@ -1,0 +1,172 @@
+"""Korean and English: both languages have every string, every control has a label and help in both, and the
+tables stay safe for the browser's message formatting."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from genai_demo import compare
+from genai_demo.registry import Registry
+from genai_demo.ui import i18n, lessons
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.fixture(scope="module")
+def hub_sources(tmp_path_factory):
+    """Folders standing in for operator-named hub models (nothing is loaded; they only have to be named)."""
+    root = tmp_path_factory.mktemp("hub")
+    chat = root / "chat-model"
+    chat.mkdir()
+    (chat / "chat_template.jinja").write_text("{{ messages }}")  # an instruct model: adds apply_chat_template
+    return {"text": str(chat), "image": str(root / "pipeline"), "audio": str(root / "audio-model")}
+
+
+@pytest.fixture(scope="module")
+def adapters(hub_sources):
+    """Every adapter the app can show: the shipped models and each kind of hub model."""
+    from genai_demo.adapters.hub_image import HubImageAdapter
+
+    registry = Registry(text_model=hub_sources["text"], audio_model=hub_sources["audio"],
+                        image_pipeline=hub_sources["image"], image_pipeline_task="text-to-image")
+    found = list(registry) + [HubImageAdapter(hub_sources["image"], "unconditional")]
+    assert {a.id for a in found} >= {"image/gan", "image/vae", "image/diffusion", "image/autoregressive",
+                                     "text/shakespeare", "text/hf", "image/hf", "audio/hf"}
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(hub_sources):
+    from genai_demo.ui.blocks import build_demo
+
+    registry = Registry(text_model=hub_sources["text"], audio_model=hub_sources["audio"],
+                        image_pipeline=hub_sources["image"], image_pipeline_task="text-to-image")
+    return build_demo(registry)
+
+
+def test_every_parameter_of_every_model_has_a_korean_label_and_help(adapters):
+    missing = []
+    for adapter in adapters + [type("Compare", (), {"id": "compare", "params": compare.PARAMS})]:
+        korean = i18n.korean_params(adapter.id)
+        for p in adapter.params:
+            if p.name not in korean:
+                missing.append(f"{adapter.id}:{p.name}")
+                continue
+            label, help_ko = korean[p.name]
+            assert label.strip(), f"{adapter.id}:{p.name} has an empty Korean label"
+            assert HANGUL.search(help_ko) and help_ko != p.help, f"{adapter.id}:{p.name} help is not Korean"
+    assert not missing, f"no Korean label/help for {missing} (add them to MODELS_KO in genai_demo/ui/i18n.py)"
+
+
+def test_every_model_has_a_korean_title_and_description(adapters):
+    for adapter in adapters:
+        i18n.register_model(adapter)
+        for field in ("title", "description"):
+            assert HANGUL.search(i18n.text(i18n.model_key(adapter.id, field), "ko")), (adapter.id, field)
+
+
+def test_both_languages_have_every_page_string(demo):
+    tables = i18n.page_tables()
+    assert set(tables["en"]) == set(tables["ko"]), set(tables["en"]) ^ set(tables["ko"])
+    for lang, table in tables.items():
+        for key, value in table.items():
+            assert value.strip(), (lang, key)
+            # The browser formats these with ICU MessageFormat: a brace would be read as a placeholder.
+            assert "{" not in value and "}" not in value, (lang, key)
+
+
+def test_both_languages_have_every_message_with_the_same_placeholders():
+    tables = i18n.message_tables()
+    assert set(tables["en"]) == set(tables["ko"]), set(tables["en"]) ^ set(tables["ko"])
+    for key in tables["en"]:
+        names = [{f for _, f, _, _ in string.Formatter().parse(tables[lang][key]) if f} for lang in i18n.LANGUAGES]
+        assert names[0] == names[1], key
+        words = re.sub(r"\{[^}]*\}", "", tables["en"][key])
+        if re.search(r"[A-Za-z]{3,}", words):  # a sentence, not a caption like "{digit} · D {score:.2f}"
+            assert HANGUL.search(tables["ko"][key]), key
+
+
+def test_every_control_has_a_label_and_help_in_both_languages(demo):
+    """No control without a help text: every model's and the compare section's, in English and in Korean."""
+    from gradio.i18n import I18nData
+
+    page = demo.genai_page
+    controls = [(pp.adapter.id, p, c) for pp in page.panels for p, c in zip(pp.adapter.params, pp.controls)]
+    assert {model_id for model_id, *_ in controls} == set(page.registry.models)
+    compare_controls = [b for b in demo.blocks.values()
+                        if isinstance(getattr(b, "info", None), I18nData) and b.info.key.startswith("compare:")]
+    assert len(compare_controls) == len(compare.PARAMS)
+    tables = i18n.page_tables()
+    for model_id, p, control in controls:
+        for attribute in ("label", "info"):
+            value = getattr(control, attribute)
+            assert isinstance(value, I18nData), (model_id, p.name, attribute)
+            for lang in i18n.LANGUAGES:
+                assert tables[lang].get(value.key, "").strip(), (lang, value.key)
+        assert tables["en"][control.info.key] == p.help
+        if model_id in i18n.MODELS_KO:
+            assert tables["ko"][control.info.key] == i18n.korean_params(model_id)[p.name][1]
+
+
+def test_lessons_presets_and_about_exist_in_both_languages(demo):
+    for key, english, korean in [("lesson:image", "Generative AI", "생성형 AI"), ("lesson:text", "GPT", "GPT"),
+                                 ("about:body", "deepfakes", "딥페이크")]:
+        assert english in i18n.text(key, "en") and korean in i18n.text(key, "ko")
+    about = {lang: i18n.text("about:body", lang) for lang in i18n.LANGUAGES}
+    assert "Uneven quality" in about["en"] and "Resource and data demands" in about["en"]
+    assert "품질의 일관성 문제" in about["ko"] and "계산 자원" in about["ko"]
+    for model_id, presets in lessons.PRESETS.items():
+        for preset in presets:
+            for lang in i18n.LANGUAGES:
+                assert i18n.text(preset.key(model_id, "comment"), lang).startswith("**")
+
+
+def test_presets_fit_their_models(adapters):
+    by_id = {a.id: a for a in adapters}
+    for model_id, presets in lessons.PRESETS.items():
+        if model_id not in by_id:
+            continue
+        fitting = lessons.presets_for(by_id[model_id])
+        assert fitting, model_id
+        for preset in fitting:
+            values = lessons.preset_values(by_id[model_id], preset, seed=3)
+            assert by_id[model_id].validate(values) == values
+
+
+def test_the_shown_presets_are_the_ones_the_issue_asks_for():
+    values = {(m, p.name): p.values for m, presets in lessons.PRESETS.items() for p in presets}
+    assert values[("image/diffusion", "no_guidance")]["guidance_scale"] == 0
+    assert values[("image/diffusion", "one_step")]["num_inference_steps"] == 1
+    assert values[("text/shakespeare", "babble")]["temperature"] == 2
+    assert values[("image/gan", "same")]["truncation"] == 0
+
+
+@pytest.mark.parametrize("query,header,expected", [
+    ("ko", None, "ko"), ("KO-kr", "en-US", "ko"), ("en", "ko-KR", "en"), (None, "ko-KR,ko;q=0.9,en;q=0.8", "ko"),
+    (None, "fr-FR,ko;q=0.5", "ko"), (None, "fr-FR", "en"), ("xx", None, "en"), (None, None, "en"), ("", "", "en"),
+])
+def test_the_language_comes_from_the_link_then_the_browser(query, header, expected):
+    assert i18n.pick_language(query, header) == expected
+
+
+def test_tables_refuse_what_the_browser_would_misread():
+    with pytest.raises(ValueError, match="brace"):
+        i18n.register({"en": {"x:y": "a {b}"}})
+    with pytest.raises(ValueError, match="no '.'"):
+        i18n.register({"en": {"x.y": "a"}})
+    with pytest.raises(ValueError, match="already registered"):
+        i18n.register({"en": {"ui:generate": "Go"}})
+    with pytest.raises(ValueError, match="unknown languages"):
+        i18n.register({"fr": {"ui:generate": "Générer"}})
+    i18n.register({"en": {"ui:generate": "Generate"}})  # the same text again is fine
+
+
+def test_other_modules_can_contribute_their_own_tables():
+    i18n.register({"en": {"test:hello": "Hello"}, "ko": {"test:hello": "안녕하세요"}})
+    i18n.register_messages({"en": {"test:count": "{n} images"}, "ko": {"test:count": "이미지 {n}장"}})
+    assert i18n.text("test:hello", "ko") == "안녕하세요" and i18n.message("test:count", "ko", n=3) == "이미지 3장"
+    assert i18n.gradio_i18n().translations_dict["ko"]["test:hello"] == "안녕하세요"
+    assert i18n.message("test:count", "xx", n=2) == "2 images"  # an unknown language falls back to English

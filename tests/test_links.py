@@ -1,0 +1,388 @@
+"""Share links, PNG settings and teacher mode: a link or a dropped PNG restores exactly what made an output.
+
+The round trips run through the page's own handlers (``demo.genai_page``: the load event behind a link and the
+upload event behind a PNG drop) with the shipped weights; the browser test at the end opens real links in
+Chromium against ``python app.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import string
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from genai_demo.registry import Registry
+from genai_demo.ui import i18n, links
+from genai_demo.ui.blocks import build_demo, image_outputs
+
+CHEAP = {"num_images": 2, "num_inference_steps": 3, "max_new_tokens": 12, "num_bars": 2}
+
+
+@pytest.fixture(scope="module")
+def registry(tiny_weights):
+    """The shipped weights, as the app serves them (cheap settings keep every generation well under a second);
+    a model whose weights are not shipped (yet) runs from a tiny random checkpoint instead."""
+    registry = Registry()
+    for model_id, adapter in list(registry.models.items()):
+        if adapter.unavailable_reason():
+            registry.models[model_id] = type(adapter)(tiny_weights)
+    missing = [m.id for m in registry if m.unavailable_reason()]
+    assert not missing, f"no weights for {missing}"
+    return registry
+
+
+@pytest.fixture(scope="module")
+def page(registry):
+    return build_demo(registry).genai_page
+
+
+def request(query: dict, lang: str = "en-US"):
+    """What Gradio hands a load event: the address's query and the browser's headers."""
+    return SimpleNamespace(query_params=query, headers={"accept-language": lang})
+
+
+def other_values(adapter) -> dict:
+    """A valid, cheap, non-default value for every parameter of a model."""
+    values = {}
+    for p in adapter.params:
+        if p.name == "seed":
+            values[p.name] = 12345
+        elif p.name in CHEAP:
+            values[p.name] = CHEAP[p.name]
+        elif p.kind == "integer":
+            values[p.name] = p.default + 1 if p.maximum is None or p.default + 1 <= p.maximum else p.default - 1
+        elif p.kind == "slider":
+            steps = round((p.maximum - p.minimum) / p.step)
+            values[p.name] = round(p.minimum + round(steps * 0.37) * p.step, 6)
+        elif p.kind == "choice":
+            values[p.name] = next(c for c in reversed(p.choices) if c != p.default)
+        elif p.kind == "toggle":
+            values[p.name] = not p.default
+        else:
+            values[p.name] = "To be, or"
+        assert p.validate(values[p.name]) == values[p.name]
+    return values
+
+
+def restored(page, updates: list, model_id: str) -> dict:
+    """The values a load or upload event put into a model's controls."""
+    panel = next(pp for pp in page.panels if pp.adapter.id == model_id)
+    outputs = page.outputs
+    return {p.name: updates[outputs.index(c)]["value"] for p, c in zip(panel.adapter.params, panel.controls)}
+
+
+def fingerprint(result) -> tuple:
+    """Everything a generation outputs, as comparable values."""
+    audio = None if result.audio is None else (result.audio[0], np.asarray(result.audio[1]).tobytes())
+    return ([im.tobytes() for im in result.images], result.text, audio, dict(result.files) if hasattr(result, "files") else {})
+
+
+def notice_of(page, updates: list) -> str:
+    update = updates[page.outputs.index(page.notice)]
+    return update.get("value", "") if update.get("visible") else ""
+
+
+# -- links -----------------------------------------------------------------------------------------------------------
+
+
+def test_every_model_has_a_panel_that_a_link_reaches(page, registry):
+    assert sorted(pp.adapter.id for pp in page.panels) == sorted(registry.models)
+    assert set(page.pickers) == {m.modality for m in registry}
+
+
+@pytest.mark.parametrize("model_id", list(Registry().models))
+def test_a_link_restores_every_setting_and_reproduces_the_output(page, registry, model_id):
+    adapter = registry.get(model_id)
+    values = other_values(adapter)
+    query = dict(parse_qsl(links.build_query(model_id, values)))
+    updates = page.from_link(request(query))
+    assert notice_of(page, updates) == ""
+    assert updates[page.outputs.index(page.tabs)].selected == adapter.modality
+    assert updates[page.outputs.index(page.pickers[adapter.modality])]["value"] == model_id
+    back = restored(page, updates, model_id)
+    assert back == values
+    assert fingerprint(adapter.generate(**back)) == fingerprint(adapter.generate(**values))
+
+
+def test_a_link_with_bad_parts_opens_with_defaults_and_one_notice(page):
+    updates = page.from_link(request({"tab": "image", "model": "image/gan", "seed": "7", "num_images": "1000",
+                                      "truncation": "lots", "label": "3", "colour": "red"}))
+    values = restored(page, updates, "image/gan")
+    assert values == {"seed": 7, "num_images": 16, "label": "3", "truncation": 1.0}
+    notice = notice_of(page, updates)
+    assert "\n" not in notice
+    assert notice.startswith("This link could not be followed exactly")
+    for part in ("num\\_images=1000 is out of range", "truncation='lots' is not a number", "colour"):
+        assert part in notice, notice
+
+
+def test_an_unknown_model_or_tab_falls_back_to_the_first_model(page):
+    updates = page.from_link(request({"model": "image/stylegan9", "tab": "video", "seed": "3"}))
+    assert updates[page.outputs.index(page.pickers["image"])]["value"] == "image/gan"
+    assert restored(page, updates, "image/gan")["seed"] == 3
+    notice = notice_of(page, updates)
+    assert "unknown model 'image/stylegan9'" in notice and "unknown tab 'video'" in notice
+
+
+def test_a_model_named_with_the_wrong_tab_opens_on_its_own_tab(page):
+    updates = page.from_link(request({"tab": "image", "model": "text/shakespeare"}))
+    assert updates[page.outputs.index(page.tabs)].selected == "text"
+    assert "not on the" in notice_of(page, updates)
+
+
+def test_no_link_changes_nothing(page):
+    updates = page.from_link(request({}))
+    assert notice_of(page, updates) == ""
+    assert all(u == {"__type__": "update"} for u in updates[2:])
+
+
+def test_garbage_links_never_fail(page):
+    rng = random.Random(0)
+    alphabet = string.printable + "é🙂\u202e\0"
+    keys = ["tab", "model", "seed", "num_images", "label", "truncation", "temperature", "teacher", "lang", "prompt"]
+    for _ in range(200):
+        query = {rng.choice(keys + ["".join(rng.choices(alphabet, k=5))]):
+                 "".join(rng.choices(alphabet, k=rng.choice([0, 1, 5, 300]))) for _ in range(rng.randint(1, 6))}
+        updates = page.from_link(request(query))
+        assert len(updates) == len(page.outputs)
+    huge = {f"k{i}": "x" for i in range(500)}
+    assert "too many settings" in notice_of(page, page.from_link(request({**huge, "model": "image/gan"})))
+
+
+def test_notices_cannot_inject_markdown(page):
+    notice = notice_of(page, page.from_link(request({"model": "![x](http://evil.example/a.png)<img src=x>"})))
+    assert "\\!\\[x\\]\\(http" in notice and "\\<img" in notice
+    assert not re.search(r"(?<!\\)[<>\[\]()!*_`]", notice), notice  # every markup character is escaped
+
+
+def test_the_notice_speaks_the_pages_language(page):
+    updates = page.from_link(request({"model": "image/gan", "num_images": "0"}, lang="ko-KR,ko;q=0.9"))
+    assert notice_of(page, updates).startswith("이 링크를 그대로 따를 수 없어")
+    updates = page.from_link(request({"model": "image/gan", "num_images": "0", "lang": "en"}, lang="ko-KR"))
+    assert notice_of(page, updates).startswith("This link")
+
+
+def test_the_python_link_matches_the_one_the_browser_builds():
+    query = links.build_query("text/shakespeare", {"prompt": "ROMEO:\n&=?", "do_sample": False, "top_p": 0.9},
+                              lang="ko", teacher=True)
+    assert query == "tab=text&model=text%2Fshakespeare&prompt=ROMEO%3A%0A%26%3D%3F&do_sample=false&top_p=0.9&lang=ko&teacher=1"
+
+
+# -- teacher mode --------------------------------------------------------------------------------------------------
+
+
+def test_teacher_mode_hides_advanced_controls_and_the_png_drop(page):
+    updates = page.from_link(request({"teacher": "1"}))
+    outputs = page.outputs
+    advanced = 0
+    for pp in page.panels:
+        for p, control in zip(pp.adapter.params, pp.controls):
+            update = updates[outputs.index(control)]
+            if p.advanced:
+                advanced += 1
+                assert update.get("visible") is False, p.name
+            else:
+                assert "visible" not in update, p.name
+    assert advanced >= 3  # eta, repetition_penalty, the chorale's top_k...
+    assert all(updates[outputs.index(c)].get("visible") is False for c in page.teacher_hidden)
+    assert "Teacher mode" in notice_of(page, updates)
+    assert all("visible" not in u for u in page.from_link(request({"teacher": "0"}))[2:])
+
+
+# -- PNG metadata ----------------------------------------------------------------------------------------------------
+
+
+def generated_png(registry, model_id: str, **params) -> tuple:
+    result = registry.get(model_id).generate(**params)
+    gallery, info, _ = image_outputs(result)
+    return result, gallery[0][0]
+
+
+@pytest.mark.parametrize("model_id", ["image/gan", "image/diffusion"])
+def test_a_generated_png_carries_its_settings_and_restores_them(page, registry, model_id):
+    adapter = registry.get(model_id)
+    values = other_values(adapter)
+    result, path = generated_png(registry, model_id, **values)
+    with Image.open(path) as im:
+        assert im.size == (112, 112)
+        assert "AI-generated" in im.text["Description"] and model_id in im.text["Description"]
+        record = json.loads(im.text["genai_demo"])
+    assert record["model"] == model_id and record["params"] == values and record["image_index"] == 0
+    updates = page.from_png(path, "en")
+    assert notice_of(page, updates).startswith(f"Restored {model_id} with seed 12345 from the PNG")
+    back = restored(page, updates, model_id)
+    assert back == values
+    assert fingerprint(adapter.generate(**back)) == fingerprint(result)
+
+
+def png_bytes(text: dict | None = None, size=(28, 28)) -> bytes:
+    meta = PngInfo()
+    for k, v in (text or {}).items():
+        meta.add_text(k, v)
+    out = io.BytesIO()
+    Image.new("L", size).save(out, format="PNG", pnginfo=meta)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data,expected", [
+    (png_bytes(), "This PNG carries no playground settings"),
+    (png_bytes({"genai_demo": "{not json"}), "damaged (not valid JSON)"),
+    (png_bytes({"genai_demo": "[1, 2]"}), "not a settings record"),
+    (png_bytes({"genai_demo": json.dumps({"model": "image/gan"})}), "not a settings record"),
+    (png_bytes({"genai_demo": json.dumps({"model": "image/deepfake", "params": {}})}),
+     "names a model this page does not have ('image/deepfake')"),
+    (png_bytes({"genai_demo": json.dumps({"model": "text/shakespeare", "params": {}})}), "does not make images"),
+    (b"GIF89a" + b"\0" * 100, "not a PNG image"),
+    (b"", "not a PNG image"),
+])
+def test_a_png_without_usable_settings_gets_one_clear_line(page, tmp_path, data, expected):
+    path = tmp_path / "dropped.png"
+    path.write_bytes(data)
+    updates = page.from_png(str(path), "en")
+    notice = notice_of(page, updates)
+    assert expected.replace("(", "\\(").replace(")", "\\)").replace(".", "\\.") in notice or expected in notice, notice
+    assert "\n" not in notice
+    assert updates[page.outputs.index(page.pickers["image"])] == {"__type__": "update"}  # nothing restored
+
+
+def test_forged_values_in_a_png_fall_back_to_defaults(page, tmp_path):
+    record = {"model": "image/vae", "params": {"seed": 5, "num_images": 10**9, "label": "<script>", "temperature": 0.5,
+                                               "evil": 1}}
+    path = tmp_path / "forged.png"
+    path.write_bytes(png_bytes({"genai_demo": json.dumps(record)}))
+    updates = page.from_png(str(path), "ko")
+    assert restored(page, updates, "image/vae") == {"seed": 5, "num_images": 16, "label": "any", "temperature": 0.5}
+    notice = notice_of(page, updates)
+    assert notice.startswith("PNG에서 image/vae을") and "num\\_images=1000000000 is out of range" in notice
+    assert "<script>" not in notice
+
+
+def test_png_chunks_are_read_without_decoding_pixels():
+    # A huge declared image (a decompression bomb for a decoder) whose settings chunk is still readable.
+    data = png_bytes({"genai_demo": json.dumps({"model": "image/gan", "params": {}})})
+    ihdr = data.index(b"IHDR")
+    bomb = data[:ihdr + 4] + (60000).to_bytes(4, "big") * 2 + data[ihdr + 12:]  # CRC now wrong: not checked
+    assert links.read_png_record(bomb)["model"] == "image/gan"
+    with pytest.raises(links.SettingsError) as e:
+        links.read_png_record(b"\x89PNG\r\n\x1a\n" + b"\0" * (links.MAX_PNG_BYTES + 1))
+    assert "too large" in e.value.message("en")
+
+
+def test_uploads_cannot_name_server_files(app_url):
+    """The drop zone takes only files uploaded to Gradio's cache: a page event naming /etc/passwd is refused."""
+    import urllib.request
+
+    config = json.loads(urllib.request.urlopen(f"{app_url}config", timeout=30).read())
+    drop = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "png-drop")
+    fn_index = next(i for i, d in enumerate(config["dependencies"])
+                    if drop in [t[0] for t in d["targets"]] and any(t[1] == "upload" for t in d["targets"]))
+    body = json.dumps({"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, "en"],
+                       "fn_index": fn_index, "session_hash": "abc123"}).encode()
+    req = urllib.request.Request(f"{app_url}gradio_api/run/predict", data=body,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            text = r.read().decode()
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+    assert "root:" not in text and "Restored" not in text
+    assert "not uploaded" in text or "error" in text.lower(), text[:300]
+
+
+# -- in the browser --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_korean_link_restores_its_settings_and_its_copy_reproduces_the_images(browser, app_url):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from tests.test_browser import FIRST_GENERATION_TIMEOUT_MS, TIMEOUT_MS
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}?tab=image&model=image/vae&seed=7&num_images=3&label=5&temperature=0.6&lang=ko")
+        # Korean, although the browser is English: ?lang=ko wins.
+        expect(page.get_by_role("tab", name="이미지")).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_role("tab", name="텍스트")).to_be_visible()
+        expect(page.get_by_role("heading", name="생성형 AI 놀이터", level=1)).to_be_visible()
+        expect(page.get_by_text("생성형 AI", exact=True).first).to_be_visible()  # the lesson
+        expect(page.get_by_role("radio", name="VAE: image/vae")).to_be_checked()
+        expect(page.get_by_label("이미지 수", exact=True)).to_have_value("3")
+        expect(page.get_by_label("시드", exact=True).first).to_have_value("7")  # (the compare section has one too)
+        expect(page.get_by_label("number input for 온도(temperature)")).to_have_value("0.6")
+        expect(page.get_by_label("한국어")).to_be_checked()
+
+        generate = page.get_by_role("button", name="생성", exact=True).filter(visible=True)
+        generate.click()
+        info = page.locator(".genai-info").get_by_test_id("markdown").first
+        expect(info).to_contain_text(re.compile(r"image/vae · seed 7 · 3 images"), timeout=FIRST_GENERATION_TIMEOUT_MS)
+        first = gallery_pixels(page)
+        assert len(first) == 3
+
+        page.get_by_role("button", name="링크 복사").click()
+        link_box = page.locator(".genai-link textarea").filter(visible=True)
+        expect(link_box).to_have_value(re.compile(r"model=image%2Fvae&seed=7&num_images=3&label=5&temperature=0.6"))
+        link = link_box.input_value()
+        assert "lang=ko" in link
+
+        again = context.new_page()
+        again.goto(link)
+        expect(again.get_by_label("이미지 수", exact=True)).to_have_value("3")
+        again.get_by_role("button", name="생성", exact=True).filter(visible=True).click()
+        expect(again.locator(".genai-info").get_by_test_id("markdown").first).to_contain_text(
+            "image/vae · seed 7 · 3 images", timeout=FIRST_GENERATION_TIMEOUT_MS)
+        assert gallery_pixels(again) == first
+
+        # The switch: English at once, and the address keeps it.
+        again.get_by_label("English").check()
+        expect(again.get_by_role("button", name="Generate", exact=True).filter(visible=True)).to_be_visible()
+        expect(again.get_by_role("tab", name="Text")).to_be_visible()
+        assert "lang=en" in again.url
+
+        # A hand-edited link: defaults and one notice, never an error page.
+        bad = context.new_page()
+        bad.goto(f"{app_url}?model=image/nope&num_images=999")
+        expect(bad.locator("#genai-notice")).to_contain_text("unknown model 'image/nope'")
+        expect(bad.get_by_role("radio", name="GAN: image/gan")).to_be_checked()
+        expect(bad.get_by_label("Number of images", exact=True).filter(visible=True)).to_have_value("16")
+
+        # A downloaded image dropped onto the page brings its model and settings back.
+        src = page.locator(".genai-gallery").filter(visible=True).first.locator("img").first.get_attribute("src")
+        png = page.request.get(src).body()
+        assert b"genai_demo" in png and b"AI-generated" in png
+        bad.get_by_text("Restore settings from a PNG").click()
+        bad.locator("#png-drop input[type=file]").set_input_files(
+            files=[{"name": "digit.png", "mimeType": "image/png", "buffer": png}])
+        expect(bad.locator("#genai-notice")).to_contain_text("Restored image/vae with seed 7 from the PNG")
+        expect(bad.get_by_role("radio", name="VAE: image/vae")).to_be_checked()
+        expect(bad.get_by_label("Number of images", exact=True).filter(visible=True)).to_have_value("3")
+        # Generate writes the settings into the address bar: the browser's own address is a share link too.
+        bad.get_by_role("button", name="Generate", exact=True).filter(visible=True).click()
+        expect(bad).to_have_url(re.compile(r"\?tab=image&model=image%2Fvae&seed=7&num_images=3&label=5&temperature=0\.6$"))
+    finally:
+        context.close()
+
+
+def gallery_pixels(page) -> list[bytes]:
+    """The output gallery's images as the browser got them, decoded to pixels."""
+    images = page.locator(".genai-gallery").filter(visible=True).first.locator("img")
+    out = []
+    for i in range(images.count()):
+        src = images.nth(i).get_attribute("src")
+        body = page.request.get(src).body()
+        out.append(Image.open(io.BytesIO(body)).tobytes())
+    return out
+
+
+from tests.test_browser import browser  # noqa: E402,F401 (fixture)

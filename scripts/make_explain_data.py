@@ -3,7 +3,7 @@
     python scripts/make_explain_data.py [--data-dir ../shared/data/mnist] [--weights-dir weights]
 
 Writes two small files (no images: MNIST itself is not redistributed here):
-- ``weights/image-vae/latent_map.npz``: the VAE encoder's means mu(x, y) of 100 real test digits per class
+- ``weights/image-vae/latent_map.safetensors``: the VAE encoder's means mu(x, y) of 100 real test digits per class
   (float16), their labels, and the weights version they belong to; the latent map's PCA plane is fitted from them.
 - ``weights/image-gan/discriminator_real.json``: the GAN discriminator's mean score of the same 1,000 real digits.
 
@@ -47,9 +47,8 @@ def main(argv=None) -> None:
     model = adapter.load()
     codes = vae.encode_means(model, images, labels)
     path = adapter.weights_dir / vae.MAP_FILE
-    np.savez_compressed(path, codes=codes.astype(np.float16), labels=labels.astype(np.uint8),
-                        weights_version=np.array(adapter.weights_version),
-                        source=np.array(f"{len(labels):,} real MNIST test digits (precomputed)"))
+    vae.write_codes(path, codes.astype(np.float16), labels.astype(np.uint8), adapter.weights_version,
+                    f"{len(labels):,} real MNIST test digits (precomputed)")
     fitted = vae.fit_map(codes, labels, "")
     print(f"{path}: {codes.shape} codes, {path.stat().st_size:,} bytes; the plane holds {fitted.explained:.0%} of "
           f"their variance")

@@ -68,7 +68,7 @@ def test_unknown_model_id_is_a_clear_error():
     with pytest.raises(UnknownModel) as e:
         Registry().get("image/gann")
     assert str(e.value) == ("unknown model 'image/gann'; known models: "
-                            "image/gan, image/vae, image/diffusion, image/autoregressive, text/shakespeare")
+                            "image/gan, image/vae, image/diffusion, image/autoregressive, text/shakespeare, audio/chorale")
 
 
 def test_missing_weights_make_only_that_model_unavailable(tmp_path, tiny_weights):

@@ -125,8 +125,7 @@ def test_precomputed_codes_are_used_only_for_the_weights_they_were_made_with(vae
     labels = np.arange(20) % 10
     for version, expected in (("not-these-weights", False), (adapter.weights_version, True)):
         vae._maps.clear()
-        np.savez_compressed(folder / vae.MAP_FILE, codes=codes, labels=labels, weights_version=np.array(version),
-                            source=np.array("20 test codes"))
+        vae.write_codes(folder / vae.MAP_FILE, codes, labels.astype(np.uint8), version, "20 test codes")
         assert (vae.latent_map(adapter).source == "20 test codes") is expected
     vae._maps.clear()
 

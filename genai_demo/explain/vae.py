@@ -21,7 +21,7 @@ from pathlib import Path
 from genai_demo.contract import Param, ParameterError, seed_param
 from genai_demo.explain.gan import validate
 
-MAP_FILE = "latent_map.npz"  # encoder means of real test digits, written by scripts/make_explain_data.py
+MAP_FILE = "latent_map.safetensors"  # encoder means of real test digits, written by scripts/make_explain_data.py
 EXTENT = 3.0  # the map spans -EXTENT..EXTENT standard deviations along both directions
 GRID = 13  # decoded digits per side of the map (odd, so the centre of the plane is a tile's centre)
 TILE = 28
@@ -131,16 +131,33 @@ def latent_map(adapter) -> LatentMap:
         if key not in _maps:
             path = Path(adapter.weights_dir) / MAP_FILE
             try:
-                saved = np.load(path)
-                fresh = str(saved["weights_version"]) == adapter.weights_version \
+                saved = read_codes(path)
+                fresh = saved["weights_version"] == adapter.weights_version \
                     and saved["codes"].shape[1] == model.latent_dim
-            except (OSError, KeyError, ValueError):
+            except Exception:  # missing, truncated or foreign: compute the codes instead
                 fresh = False
             if fresh:
-                _maps[key] = fit_map(saved["codes"].astype(np.float32), saved["labels"], str(saved["source"]))
+                _maps[key] = fit_map(saved["codes"].astype(np.float32), saved["labels"], saved["source"])
             else:
                 _maps[key] = fit_map(*compute_codes(model))
         return _maps[key]
+
+
+def write_codes(path, codes, labels, weights_version: str, source: str) -> None:
+    """Codes and labels as safetensors (data only, like every file in weights/), versions in its metadata."""
+    from safetensors.numpy import save_file
+
+    save_file({"codes": codes, "labels": labels}, str(path),
+              metadata={"weights_version": weights_version, "source": source})
+
+
+def read_codes(path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="np") as f:
+        meta = f.metadata() or {}
+        return {"codes": f.get_tensor("codes"), "labels": f.get_tensor("labels"),
+                "weights_version": meta.get("weights_version"), "source": meta.get("source", "")}
 
 
 def decode(model, codes, labels):

@@ -26,10 +26,10 @@ from genai_demo.ui import i18n
 
 log = logging.getLogger(__name__)
 
-# The page's strings are looked up here with ``i18n.text`` (English on the server). Set this to True once the app
-# launches with ``i18n=i18n.gradio_i18n()``: labels then become ``i18n.t`` keys that the browser translates, and the
-# handlers' messages follow the visitor's language.
-BROWSER_I18N = False
+# The app launches with ``i18n=i18n.gradio_i18n()``, so labels are ``i18n.t`` keys that the browser translates and
+# the handlers' messages follow the visitor's language. False shows the English text instead (a page served without
+# translations would otherwise show the keys).
+BROWSER_I18N = True
 
 DIGITS = tuple(str(d) for d in range(10))
 GIF_SCALE = 6  # 28x28 digits are animated at 168x168, nearest-neighbour

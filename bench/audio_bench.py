@@ -17,8 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import statistics
 import sys
 import time
@@ -110,6 +108,7 @@ def main() -> None:
 
     if args.write_card:
         from genai_demo.train.chorale import write_card
+        from genai_demo.train.common import write_scores
 
         figures = {
             "held-out NLL per note token, model / unigram": f"{model_nll:.4f} / {uni:.4f} nats (ratio {model_nll / uni:.3f})",
@@ -122,9 +121,8 @@ def main() -> None:
             "time to write 8 bars (median)": f"{w:.2f} s",
             "time to render 30 s of organ audio (median)": f"{render_times['organ'][0]:.3f} s",
         }
-        scores = {"command": "python bench/audio_bench.py --write-card", "date": datetime.date.today().isoformat(),
-                  "threads": torch.get_num_threads(), "figures": figures}
-        (adapter.weights_dir / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+        write_scores(adapter.weights_dir, "python bench/audio_bench.py --write-card", figures,
+                     threads=torch.get_num_threads())
         write_card(adapter.weights_dir)
         print(f"wrote {adapter.weights_dir / 'scores.json'} and the model card")
 

@@ -18,7 +18,6 @@ With --write-cards the figures go into each model's scores.json and model card.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -36,7 +35,7 @@ from genai_demo.data.mnist import load_mnist  # noqa: E402
 from genai_demo.models.classifier import DigitClassifier  # noqa: E402
 from genai_demo.registry import Registry  # noqa: E402
 from genai_demo.runtime import configure_torch  # noqa: E402
-from genai_demo.train.common import write_model_card  # noqa: E402
+from genai_demo.train.common import write_model_card, write_scores  # noqa: E402
 
 MODELS = ("image/gan", "image/vae", "image/diffusion", "image/autoregressive")
 
@@ -140,7 +139,6 @@ def main() -> None:
           f"on {torch.get_num_threads()} threads.")
 
     if args.write_cards:
-        today = datetime.date.today().isoformat()
         for r in rows:
             out = registry.get(r["model"]).weights_dir
             figures = {
@@ -153,8 +151,7 @@ def main() -> None:
                 "seconds for 16 images (median)": f"{r['s_16']:.3f}",
                 "seconds for 64 images (median)": f"{r['s_64']:.3f}",
             }
-            (out / "scores.json").write_text(json.dumps(
-                {"command": "python bench/image_quality.py --write-cards", "date": today, "figures": figures}, indent=2) + "\n")
+            write_scores(out, "python bench/image_quality.py --write-cards", figures)
             write_model_card(out)
         print("wrote scores.json and README.md for", ", ".join(r["model"] for r in rows))
 

@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
 import statistics
 import subprocess
@@ -126,6 +124,7 @@ def main() -> None:
 
     if args.write_card:
         from genai_demo.train.charlm import write_card
+        from genai_demo.train.common import write_scores
 
         figures = {
             "validation loss (held-out last 10%, nats/char)": round(loss, 4),
@@ -135,9 +134,8 @@ def main() -> None:
                                                            f"{speed[1000][0] / speed[1000][1]:.1f}x",
             "first streamed token through the app (median)": f"{latency * 1000:.0f} ms",
         }
-        scores = {"command": "python bench/text_bench.py --write-card", "date": datetime.date.today().isoformat(),
-                  "threads": torch.get_num_threads(), "figures": figures}
-        (adapter.weights_dir / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+        write_scores(adapter.weights_dir, "python bench/text_bench.py --write-card", figures,
+                     threads=torch.get_num_threads())
         write_card(adapter.weights_dir)
         print(f"wrote {adapter.weights_dir / 'scores.json'} and the model card")
 

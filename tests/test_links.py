@@ -21,7 +21,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from genai_demo.registry import Registry
-from genai_demo.ui import i18n, links
+from genai_demo.ui import links
 from genai_demo.ui.blocks import build_demo, image_outputs
 
 CHEAP = {"num_images": 2, "num_inference_steps": 3, "max_new_tokens": 12, "num_bars": 2}

@@ -38,3 +38,20 @@ def source_problem(source: str, marker: str, what: str) -> str | None:
         return (f"'{source}' is not in the local Hugging Face cache and the hub is offline "
                 f"(HF_HUB_OFFLINE=1); connect and unset it, or give a local {what} folder")
     return None
+
+
+class HubSource:
+    """Mixin for an adapter whose model is a hub id or folder the operator named (``self.source``), not weights
+    trained here: its "weights folder" is that source, and there is nothing to retrain."""
+
+    source: str
+    kind = "model"  # what the source holds, for messages: "pipeline", "model"
+
+    @property
+    def weights_dir(self) -> Path:
+        return Path(self.source)
+
+    @property
+    def train_command(self) -> str:
+        return f"not trained here: it is a pretrained {self.kind}"
+

@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from genai_demo.adapters.hub import cached_file, hub_offline, source_problem
+from genai_demo.adapters.hub import HubSource, cached_file, hub_offline, source_problem
 from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
 
 MAX_SECONDS = 30
@@ -52,7 +52,7 @@ def safetensors_problem(source: str) -> str | None:
     return None
 
 
-class HubAudioAdapter(ModelAdapter):
+class HubAudioAdapter(HubSource, ModelAdapter):
     id = "audio/hf"
     modality = "audio"
     family = "hub pipeline"
@@ -85,13 +85,7 @@ class HubAudioAdapter(ModelAdapter):
             seed_param(),
         )
 
-    @property
-    def weights_dir(self) -> Path:
-        return Path(self.source)
 
-    @property
-    def train_command(self) -> str:
-        return "not trained here: it is a pretrained model"
 
     def unavailable_reason(self) -> str | None:
         return (self._load_error or source_problem(self.source, "config.json", "transformers model")

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from genai_demo.adapters.hub import cached_file, hub_offline, source_problem
+from genai_demo.adapters.hub import HubSource, cached_file, hub_offline, source_problem
 from genai_demo.contract import ModelAdapter, Param, Result, seed_param
 
 TASKS = ("unconditional", "text-to-image")
@@ -33,7 +33,8 @@ def detect_task(source: str) -> str:
     return "text-to-image"
 
 
-class HubImageAdapter(ModelAdapter):
+class HubImageAdapter(HubSource, ModelAdapter):
+    kind = "pipeline"
     id = "image/hf"
     modality = "image"
     family = "hub pipeline"
@@ -70,9 +71,6 @@ class HubImageAdapter(ModelAdapter):
         else:
             self.params = common
 
-    @property
-    def train_command(self) -> str:
-        return "not trained here: it is a pretrained pipeline"
 
     def unavailable_reason(self) -> str | None:
         return self._load_error or source_problem(self.source, "model_index.json", "diffusers pipeline")
@@ -88,9 +86,6 @@ class HubImageAdapter(ModelAdapter):
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
-    @property
-    def weights_dir(self) -> Path:
-        return Path(self.source)
 
     def _count_parameters(self, pipe) -> int:
         return sum(p.numel() for c in pipe.components.values() if hasattr(c, "parameters") for p in c.parameters())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from genai_demo.adapters.hub import cached_file, hub_offline, source_problem
+from genai_demo.adapters.hub import HubSource, cached_file, hub_offline, source_problem
 from genai_demo.adapters.text import CausalLMAdapter, Encoded, LoadedLM, text_params
 from genai_demo.contract import Param
 
@@ -28,7 +28,7 @@ def has_chat_template(source: str) -> bool:
         return False
 
 
-class HubTextAdapter(CausalLMAdapter):
+class HubTextAdapter(HubSource, CausalLMAdapter):
     id = "text/hf"
     family = "hub model"
     weights_files = ("config.json",)
@@ -51,13 +51,7 @@ class HubTextAdapter(CausalLMAdapter):
                 "format, so an instruct model answers it instead of continuing it.", label="apply_chat_template"),
             ) + self.params[1:]
 
-    @property
-    def weights_dir(self) -> Path:
-        return Path(self.source)
 
-    @property
-    def train_command(self) -> str:
-        return "not trained here: it is a pretrained model"
 
     def unavailable_reason(self) -> str | None:
         return self._load_error or source_problem(self.source, "config.json", "transformers model")

@@ -16,7 +16,7 @@ import torch
 from genai_demo.data.shakespeare import load_shakespeare, split
 from genai_demo.models.charlm import (PRESETS, build_tokenizer, generate_stream, lm_loss, make_model, nats_per_char,
                                       random_batch)
-from genai_demo.train.common import TrainRun, invocation, write_summary
+from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
 
 MODEL_ID = "text/shakespeare"
 TITLE = "Character-level GPT trained on Tiny Shakespeare"
@@ -154,8 +154,6 @@ def write_card(out_dir) -> None:
     """README.md in the Hugging Face model-card convention, from training.json and, if measured, scores.json."""
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
-    scores_path = out_dir / "scores.json"
-    scores = json.loads(scores_path.read_text()) if scores_path.exists() else None
     losses = t["final_losses"]
     lines = [
         "---", "library_name: transformers", "pipeline_tag: text-generation", "license: mit",
@@ -185,12 +183,7 @@ def write_card(out_dir) -> None:
         "whole held-out 10%",
         "- Loss log: `train_log.jsonl` (`loss` per logged step; `train_eval_loss` and `val_loss` on fixed 32k-character "
         "slices every 250 steps); samples written during training: `samples/`",
-        "", "## Scores", "",
+        "",
     ]
-    if scores:
-        lines += [f"Measured by `{scores['command']}` on {scores['date']}:", ""]
-        lines += [f"- {k}: {v}" for k, v in scores["figures"].items()]
-    else:
-        lines.append("Not measured yet: run `python bench/text_bench.py --write-card`.")
-    lines += ["", "## Limits", "", t["limits"], ""]
+    lines += card_tail(out_dir, "`python bench/text_bench.py --write-card`", t["limits"])
     (out_dir / "README.md").write_text("\n".join(lines))

@@ -18,7 +18,7 @@ import torch
 from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
                                        unigram_nll, voice_ranges)
-from genai_demo.train.common import TrainRun, invocation, write_summary
+from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
 
 MODEL_ID = "audio/chorale"
 TITLE = "Chorale GPT trained on Bach's four-part chorales"
@@ -142,8 +142,6 @@ def write_card(out_dir) -> None:
     """README.md in the Hugging Face model-card convention, from training.json and, if measured, scores.json."""
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
-    scores_path = out_dir / "scores.json"
-    scores = json.loads(scores_path.read_text()) if scores_path.exists() else None
     f = t["final_losses"]
     lines = [
         "---", "library_name: transformers", "license: mit", f"tags: [{', '.join(t['tags'])}]",
@@ -168,12 +166,7 @@ def write_card(out_dir) -> None:
         f"model of the training tokens: ratio **{f['ratio_to_unigram']:.3f}** (the same held-out chorales chose the "
         "kept step, a small selection bias)",
         "- Loss log: `train_log.jsonl`; token samples written during training (4 bars, fixed seed): `samples/`",
-        "", "## Scores", "",
+        "",
     ]
-    if scores:
-        lines += [f"Measured by `{scores['command']}` on {scores['date']}:", ""]
-        lines += [f"- {k}: {v}" for k, v in scores["figures"].items()]
-    else:
-        lines.append("Not measured yet: run `python bench/audio_bench.py --write-card`.")
-    lines += ["", "## Limits", "", t["limits"], ""]
+    lines += card_tail(out_dir, "`python bench/audio_bench.py --write-card`", t["limits"])
     (out_dir / "README.md").write_text("\n".join(lines))

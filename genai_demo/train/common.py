@@ -123,8 +123,6 @@ def write_model_card(out_dir: Path) -> None:
     """README.md (Hugging Face model-card convention) built from training.json and, if present, scores.json."""
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
-    scores_path = out_dir / "scores.json"
-    scores = json.loads(scores_path.read_text()) if scores_path.exists() else None
     lines = [
         "---",
         "library_name: genai-playground",
@@ -149,19 +147,28 @@ def write_model_card(out_dir: Path) -> None:
         + ", ".join(f"{k} {v:.4f}" for k, v in t["final_losses"].items()),
         "- Loss log: `train_log.jsonl` (one JSON record per logged step); sample grids from fixed noise: `samples/`",
         "",
-        "## Scores",
-        "",
     ]
-    if scores:
+    lines += card_tail(out_dir, "the benchmark named in the project README",
+                       t.get("limits", "Trained on 28x28 grayscale digits only; it knows nothing else."))
+    (out_dir / "README.md").write_text("\n".join(lines))
+
+
+def card_tail(out_dir: Path, bench_command: str, limits: str) -> list[str]:
+    """A model card's last sections: the benchmark's figures from ``scores.json`` (or how to measure them), limits."""
+    scores_path = Path(out_dir) / "scores.json"
+    lines = ["## Scores", ""]
+    if scores_path.exists():
+        scores = json.loads(scores_path.read_text())
         lines += [f"Measured by `{scores['command']}` on {scores['date']}:", ""]
         lines += [f"- {k}: {v}" for k, v in scores["figures"].items()]
     else:
-        lines.append("Not measured yet: run the benchmark named in the project README.")
-    lines += [
-        "",
-        "## Limits",
-        "",
-        t.get("limits", "Trained on 28x28 grayscale digits only; it knows nothing else."),
-        "",
-    ]
-    (out_dir / "README.md").write_text("\n".join(lines))
+        lines.append(f"Not measured yet: run {bench_command}.")
+    return lines + ["", "## Limits", "", limits, ""]
+
+
+def write_scores(out_dir: Path, command: str, figures: dict, **extra) -> None:
+    """A benchmark's figures as ``scores.json`` beside the weights, dated, for the model card."""
+    import datetime
+
+    scores = {"command": command, "date": datetime.date.today().isoformat(), **extra, "figures": figures}
+    (Path(out_dir) / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")

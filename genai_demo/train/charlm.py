@@ -60,16 +60,6 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     run = TrainRun(out_dir, total, time_budget, desc=MODEL_ID, log_every=50)
     data_gen = torch.Generator().manual_seed(seed)
 
-    def progress() -> float:
-        """How far through the run: by steps, or by the clock when a time budget is set, whichever is further."""
-        by_time = run.elapsed / time_budget if time_budget else 0.0
-        return min(1.0, max(run.step / total, by_time))
-
-    def learning_rate() -> float:
-        if run.step < warmup_steps:
-            return lr * (run.step + 1) / warmup_steps
-        return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress())))  # cosine from lr to lr / 10
-
     def estimate() -> dict:
         """Losses on fixed slices of both splits (the full validation is measured once, at the end)."""
         n = eval_chars
@@ -90,10 +80,10 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
 
     recent: list[float] = []
     best = (float("inf"), None, 0)  # (validation estimate, weights, step): a run that starts to overfit keeps its best
-    while run.step < total and progress() < 1.0:
+    while run.step < total and run.progress() < 1.0:
         model.train()
         for group in opt.param_groups:
-            group["lr"] = learning_rate()
+            group["lr"] = run.learning_rate(lr, warmup_steps)
         x, y = random_batch(train_ids, batch_size, block, data_gen)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # matmuls in bf16, weights stay float32
             loss = lm_loss(model, x, y)  # nats per character

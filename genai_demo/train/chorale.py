@@ -54,15 +54,6 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
     gen = torch.Generator().manual_seed(seed)
     unigram = unigram_nll(train_tokens, val_tokens)
 
-    def progress() -> float:
-        by_time = run.elapsed / time_budget if time_budget else 0.0
-        return min(1.0, max(run.step / total, by_time))
-
-    def learning_rate() -> float:
-        if run.step < warmup_steps:
-            return lr * (run.step + 1) / warmup_steps
-        return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress())))
-
     def write_sample(step: int) -> None:
         """Four bars in major from a fixed seed, as tokens: ``python -m genai_demo`` can render them."""
         model.eval()
@@ -77,10 +68,10 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
 
     best = (float("inf"), None, 0)
     recent: list[float] = []
-    while run.step < total and progress() < 1.0:
+    while run.step < total and run.progress() < 1.0:
         model.train()
         for group in opt.param_groups:
-            group["lr"] = learning_rate()
+            group["lr"] = run.learning_rate(lr, warmup_steps)
         x, y = random_windows(train_tokens, batch_size, gen)
         value = loss(model, x, y)
         opt.zero_grad(set_to_none=True)

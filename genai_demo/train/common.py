@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 import shlex
 import sys
@@ -57,6 +58,18 @@ class TrainRun:
     def finished(self) -> bool:
         """All planned steps done, or the time budget spent."""
         return self.step >= self.total_steps or self.out_of_time()
+
+    def progress(self) -> float:
+        """How far through the run, 0 to 1: by steps, or by the clock when there is a time budget, whichever is further."""
+        by_time = self.elapsed / self.time_budget if self.time_budget else 0.0
+        return min(1.0, max(self.step / self.total_steps, by_time))
+
+    def learning_rate(self, peak: float, warmup_steps: int) -> float:
+        """Linear warm-up to ``peak``, then a cosine down to a tenth of it, laid over the steps or the time budget
+        (so a run cut short by its budget still ends at the low rate)."""
+        if self.step < warmup_steps:
+            return peak * (self.step + 1) / warmup_steps
+        return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * self.progress())))
 
     def epochs(self):
         """Epoch numbers 0, 1, ... while the run is not finished; ``epochs_done`` counts the completed ones."""

@@ -302,6 +302,18 @@ def _seed_box(label_key: str, value: int, info_key: str | None = None) -> gr.Num
                      info=_t(info_key) if info_key else None)
 
 
+def _animation_row(elem_id: str) -> tuple:
+    """An animated GIF beside its frames as a strip, with a note under the strip."""
+    with gr.Row():
+        animation = gr.Image(type="filepath", label=_t("explain:animation"), interactive=False, height=220,
+                             elem_id=elem_id, elem_classes=["genai-process"])
+        with gr.Column(scale=2):
+            strip = gr.Image(type="pil", format="png", label=_t("explain:strip"), interactive=False,
+                             elem_classes=["genai-process"])
+            note = gr.Markdown()
+    return animation, strip, note
+
+
 def _frames_slider(value: int = 24) -> gr.Slider:
     return gr.Slider(2, 60, value=value, step=1, label=_t("explain:frames"), info=_t("explain:frames:info"))
 
@@ -365,13 +377,7 @@ def gan_view(adapter) -> None:
         walk_digit = gr.Dropdown(list(DIGITS), value="3", label=_t("explain:digit"))
         frames = _frames_slider()
     walk_button = gr.Button(_t("explain:gan:walk"), variant="primary")
-    with gr.Row():
-        animation = gr.Image(type="filepath", label=_t("explain:animation"), interactive=False, height=220,
-                             elem_id="explain-gan-walk", elem_classes=["genai-process"])
-        with gr.Column(scale=2):
-            strip = gr.Image(type="pil", format="png", label=_t("explain:strip"), interactive=False,
-                             elem_classes=["genai-process"])
-            note = gr.Markdown()
+    animation, strip, note = _animation_row("explain-gan-walk")
 
     @_guarded
     def ask_discriminator(seed, num_images, label, truncation, request: gr.Request):
@@ -466,13 +472,7 @@ def vae_view(adapter, tab: gr.Tab) -> None:
         morph_seed = _seed_box("explain:seed", 0, "explain:vae:morph_seed:info")
         frames = _frames_slider()
     morph_button = gr.Button(_t("explain:vae:morph"), variant="primary")
-    with gr.Row():
-        animation = gr.Image(type="filepath", label=_t("explain:animation"), interactive=False, height=220,
-                             elem_id="explain-vae-morph", elem_classes=["genai-process"])
-        with gr.Column(scale=2):
-            strip = gr.Image(type="pil", format="png", label=_t("explain:strip"), interactive=False,
-                             elem_classes=["genai-process"])
-            note = gr.Markdown()
+    animation, strip, note = _animation_row("explain-vae-morph")
 
 
     @_guarded

@@ -18,6 +18,7 @@ import torch
 from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
                                        unigram_nll, voice_ranges)
+from genai_demo.music import notes_of, piano_roll
 from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
 
 MODEL_ID = "audio/chorale"
@@ -55,7 +56,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
     unigram = unigram_nll(train_tokens, val_tokens)
 
     def write_sample(step: int) -> None:
-        """Four bars in major from a fixed seed, as tokens: ``python -m genai_demo`` can render them."""
+        """Four bars in major from a fixed seed: the tokens (JSON) and their piano roll (PNG)."""
         model.eval()
         from genai_demo.data.chorales import BOS, MAJOR
 
@@ -64,6 +65,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
         path = Path(out_dir) / "samples" / f"step_{step:05d}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"step": step, "tokens": [VOCAB[t] for t in tokens]}) + "\n")
+        piano_roll(notes_of(tokens)).save(path.with_suffix(".png"))
         model.train()
 
     best = (float("inf"), None, 0)
@@ -156,7 +158,7 @@ def write_card(out_dir) -> None:
         f"**{f['val_nll_per_note_token']:.4f} nats**, against {f['unigram_nll_per_note_token']:.4f} for a unigram "
         f"model of the training tokens: ratio **{f['ratio_to_unigram']:.3f}** (the same held-out chorales chose the "
         "kept step, a small selection bias)",
-        "- Loss log: `train_log.jsonl`; token samples written during training (4 bars, fixed seed): `samples/`",
+        "- Loss log: `train_log.jsonl`; samples written during training (4 bars, fixed seed; tokens and piano roll): `samples/`",
         "",
     ]
     lines += card_tail(out_dir, "`python bench/audio_bench.py --write-card`", t["limits"])

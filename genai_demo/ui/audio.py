@@ -19,6 +19,7 @@ from genai_demo.contract import ModelAdapter
 from genai_demo.ui import i18n
 from genai_demo.ui.blocks import (NO_PROCESS, format_info, make_handler, model_panel, model_picker, reset_process,
                                   show_frame)
+from genai_demo.ui.explain import explain_section
 from genai_demo.ui.i18n import t
 
 DOWNLOADS = Path(tempfile.gettempdir()) / "genai_demo_downloads"
@@ -125,6 +126,7 @@ def audio_tab(models: list[ModelAdapter]) -> None:
                                      info=t("audio:bar:info"))
                 frame_image = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                        elem_id="audio-process")
+    explain_section("audio", models, process)  # the growth of the piece as a GIF, and the training curves
     panels = [panel for panel, *_ in built]
     for _, event, stopped in built:
         for finished in (event, stopped):

@@ -448,6 +448,7 @@ def text_tab(models: list[ModelAdapter]) -> None:
                 token_label = gr.Markdown(NO_TOKENS)
                 scrubber = gr.Slider(1, 2, value=1, step=1, label=t("ui:token"), visible=False, info=t("ui:token:info"))
                 bars = gr.HTML(elem_id="text-bars")
+    explain_section("text", models)  # the training curves and samples of the text models
     panels = [panel for panel, *_ in built]
     for _, event, stopped in built:
         for finished in (event, stopped):  # after the last token, or after Stop: show what was written so far

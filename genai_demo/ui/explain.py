@@ -508,14 +508,14 @@ def process_export(process: list | None, request: gr.Request = None) -> tuple:
     return str(path), str(path), _msg("explain:process:done", request, n=len(process))
 
 
-def process_view(process: gr.State) -> None:
+def process_view(process: gr.State, prefix: str = "") -> None:
     gr.Markdown(_t("explain:process:intro"))
     button = gr.Button(_t("explain:process:export"), variant="primary")
     with gr.Row():
         preview = gr.Image(type="filepath", label=_t("explain:animation"), interactive=False, height=360,
-                           elem_id="explain-process-gif", elem_classes=["genai-process"])
+                           elem_id=f"{prefix}explain-process-gif", elem_classes=["genai-process"])
         with gr.Column():
-            download = gr.File(label=_t("explain:process:file"), interactive=False, elem_id="explain-process-file")
+            download = gr.File(label=_t("explain:process:file"), interactive=False, elem_id=f"{prefix}explain-process-file")
             note = gr.Markdown()
     button.click(_guarded(process_export), process, [preview, download, note], api_visibility="private",
                  concurrency_limit=2)
@@ -590,22 +590,23 @@ def training_update(weights_root, name, request: gr.Request = None, first: tuple
             gr.Textbox(value=texts, visible=bool(texts)))
 
 
-def training_view(weights_root, tab: gr.Tab, first: tuple[str, ...] = ()) -> None:
-    """``first``: weights folders to list first (this tab's models, in the registry's order)."""
+def training_view(weights_root, tab: gr.Tab, first: tuple[str, ...] = (), prefix: str = "") -> None:
+    """``first``: weights folders to list first (this tab's models, in the registry's order); ``prefix`` keeps the
+    element ids of each tab's copy apart."""
     from genai_demo.explain import training
 
     names = training.logged_models(weights_root, first)
     gr.Markdown(_t("explain:training:intro"))
     picker = gr.Dropdown([(training.model_id(n), n) for n in names], value=names[0] if names else None,
-                         label=_t("explain:training:model"), elem_id="explain-training-model")
-    about = gr.Markdown(elem_id="explain-training-about")
+                         label=_t("explain:training:model"), elem_id=f"{prefix}explain-training-model")
+    about = gr.Markdown(elem_id=f"{prefix}explain-training-about")
     plot = gr.LinePlot(x="step", y="value", color="series", label=_t("explain:training:curves"),
-                       x_title="step", y_title="loss", color_title="", elem_id="explain-training-curves")
+                       x_title="step", y_title="loss", color_title="", elem_id=f"{prefix}explain-training-curves")
     samples = gr.Gallery(label=_t("explain:training:samples"), columns=5, height="auto", object_fit="contain",
-                         format="png", interactive=False, elem_id="explain-training-samples",
+                         format="png", interactive=False, elem_id=f"{prefix}explain-training-samples",
                          elem_classes=["genai-gallery"])
     texts = gr.Textbox(label=_t("explain:training:text_samples"), lines=14, max_lines=30, interactive=False,
-                       visible=False, elem_id="explain-training-text")
+                       visible=False, elem_id=f"{prefix}explain-training-text")
 
     @_guarded
     def show_training(name, request: gr.Request):
@@ -625,6 +626,7 @@ def explain_section(modality: str, models: list, process: gr.State | None = None
     by_id = {m.id: m for m in models}
     gan_adapter, vae_adapter = by_id.get("image/gan"), by_id.get("image/vae")
     weights_root = models[0].weights_root if models else None
+    prefix = "" if modality == "image" else f"{modality}-"  # the image tab's copy keeps the plain ids
     with gr.Accordion(_t("explain:title"), open=False, elem_id=f"{modality}-explain"):
         gr.Markdown(_t("explain:intro"))
         with gr.Tabs():
@@ -636,10 +638,10 @@ def explain_section(modality: str, models: list, process: gr.State | None = None
                     vae_view(vae_adapter, tab)
             if process is not None:
                 with gr.Tab(_t("explain:tab:process"), id=f"{modality}-explain-process"):
-                    process_view(process)
+                    process_view(process, prefix)
             if weights_root is not None:
                 with gr.Tab(_t("explain:tab:training"), id=f"{modality}-explain-training") as tab:
-                    training_view(weights_root, tab, tuple(m.weights_dir.name for m in models))
+                    training_view(weights_root, tab, tuple(m.weights_dir.name for m in models), prefix)
 
 
 __all__ = ["STRINGS", "MESSAGES", "explain_section"]

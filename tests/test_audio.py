@@ -92,11 +92,40 @@ def test_sampling_keeps_the_grid_voice_ranges_and_is_seeded():
     for n in notes_of(tokens):
         low, high = model.config.voice_ranges[C.VOICES[n.voice]]
         assert low <= n.pitch <= high
-    for i, t in enumerate(tokens[2:]):  # a hold only where that voice is sounding
-        slot = i % C.TOKENS_PER_BAR
-        if t == C.HOLD and slot:
-            prev = tokens[2 + i - 4] if slot > 4 else tokens[2 + i - 5]  # the same voice one step earlier
-            assert prev != C.REST
+    grid = [[t for t in tokens[2 + b * C.TOKENS_PER_BAR + 1 : 2 + (b + 1) * C.TOKENS_PER_BAR]] for b in range(14)]
+    steps = [bar[i : i + 4] for bar in grid for i in range(0, 32, 4)]
+    for v in range(4):  # a hold only where that voice sounded at the step before (a note, or a held note)
+        sounding = False
+        for step in steps:
+            assert step[v] != C.HOLD or sounding, f"voice {v} holds after silence"
+            sounding = step[v] != C.REST
+
+
+def test_the_parallels_rule_leaves_none_and_off_the_model_alone_writes_some():
+    torch.manual_seed(0)
+    model = M.make_model("tiny", voice_ranges={"soprano": [60, 79], "alto": [55, 74], "tenor": [48, 67],
+                                               "bass": [36, 60]}).eval()
+    counts = {}
+    for rule in (True, False):
+        counts[rule] = sum(parallel_fifths_octaves(notes_of([C.BOS, C.MAJOR] + [
+            s.token_id for s in M.sample(model, [C.BOS, C.MAJOR], 6, torch.Generator().manual_seed(seed),
+                                         forbid_parallels=rule)])) for seed in range(4))
+    assert counts[True] == 0 and counts[False] > 0  # an untrained model moves voices at random: parallels happen
+
+
+def test_the_parallels_rule_judges_one_candidate_like_the_count_does():
+    voices = M.Voices()
+    for position, token in enumerate([C.BAR, C.pitch_id(67), C.pitch_id(64), C.pitch_id(55), C.pitch_id(48),
+                                      C.pitch_id(69), C.HOLD, C.REST]):
+        voices.start(position)
+        voices.read(position, token)
+    voices.start(8)  # the bass's slot: its choice is being made
+    # Soprano G4 -> A4 (up); bass C3 -> D3 would be a parallel fifth (G over C, A over D); B2 moves down: fine.
+    assert voices.makes_parallel(3, 50) and not voices.makes_parallel(3, 47)
+    assert not voices.makes_parallel(3, 48)  # the bass stays: no motion, no parallel
+    assert not voices.makes_parallel(1, 65)  # the alto's only voice above is the soprano: a third, not a fifth
+    assert voices.makes_parallel(2, 57)  # tenor G3 -> A3 under soprano G4 -> A4: parallel octaves
+    assert not voices.makes_parallel(2, 52)  # tenor down while the soprano goes up, the alto holds: fine
 
 
 def test_nll_of_a_model_and_of_the_unigram_baseline():

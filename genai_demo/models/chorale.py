@@ -135,7 +135,51 @@ class Step:
     candidates: list[tuple[int, float]]  # the likeliest allowed tokens and their probabilities
 
 
-def allowed_mask(position: int, sounding: list[bool], ranges: list[tuple[int, int]]) -> torch.Tensor | None:
+class Voices:
+    """What each voice sounds at the current step and the step before, read token by token."""
+
+    def __init__(self):
+        self.previous: list[int | None] = [None] * len(VOICES)  # MIDI pitch, or None for silence
+        self.current: list[int | None] = [None] * len(VOICES)
+
+    def start(self, position: int) -> None:
+        """Call before the token at ``position`` of a bar (0 = the bar token) is chosen: the soprano's slot opens a
+        new step."""
+        if position and (position - 1) % len(VOICES) == 0:
+            self.previous, self.current = self.current, [None] * len(VOICES)
+
+    def read(self, position: int, token: int) -> None:
+        """Take the token chosen at ``position`` (after ``start(position)``)."""
+        if position == 0:
+            return
+        v = (position - 1) % len(VOICES)
+        if token == HOLD:
+            self.current[v] = self.previous[v]
+        elif token != REST:
+            self.current[v] = id_pitch(token)
+
+    def sounding(self, v: int) -> bool:
+        """Whether voice ``v`` sounded at the step before (so that it may hold its note)."""
+        return self.previous[v] is not None
+
+    def makes_parallel(self, v: int, pitch: int) -> bool:
+        """Whether voice ``v`` moving to ``pitch`` makes parallel fifths or octaves with a voice above it, already
+        chosen at this step: both move in the same direction and keep the same interval, a fifth or an octave (or
+        a unison), counted modulo octaves."""
+        below_before = self.previous[v]
+        if below_before is None or pitch == below_before:
+            return False
+        for u in range(v):
+            before, now = self.previous[u], self.current[u]
+            if before is None or now is None or now == before or (now > before) != (pitch > below_before):
+                continue
+            if (before - below_before) % 12 == (now - pitch) % 12 and (now - pitch) % 12 in (0, 7):
+                return True
+        return False
+
+
+def allowed_mask(position: int, voices: Voices, ranges: list[tuple[int, int]],
+                 forbid_parallels: bool = False) -> torch.Tensor | None:
     """Which tokens may come at ``position`` of a bar (0 = the bar token); None means only the bar token."""
     if position == 0:
         return None
@@ -143,26 +187,34 @@ def allowed_mask(position: int, sounding: list[bool], ranges: list[tuple[int, in
     mask = torch.zeros(len(VOCAB), dtype=torch.bool)
     low, high = ranges[v]
     mask[pitch_id(low) : pitch_id(high) + 1] = True
+    if forbid_parallels:
+        for pitch in range(low, high + 1):
+            if voices.makes_parallel(v, pitch):
+                mask[pitch_id(pitch)] = False
     mask[REST] = True
-    mask[HOLD] = sounding[v]
+    mask[HOLD] = voices.sounding(v)
     return mask
 
 
 @torch.no_grad()
 def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, *, temperature: float = 1.0,
-           top_k: int = 0, top_p: float = 1.0, num_candidates: int = 5) -> Iterator[Step]:
-    """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars)."""
+           top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5
+           ) -> Iterator[Step]:
+    """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars).
+
+    ``forbid_parallels`` adds one rule of four-part writing to the grid's: a pitch that would move two voices in
+    parallel fifths or octaves cannot be drawn (the model's other choices keep their relative probabilities).
+    """
     from genai_demo.models.charlm import make_processors
 
     assert prefix[0] == BOS and prefix[1] in (MAJOR, MINOR) and (len(prefix) - 2) % TOKENS_PER_BAR == 0
     ranges = [tuple(model.config.voice_ranges[v]) for v in VOICES]
     processors = make_processors(True, temperature, top_k, top_p, 1.0)
     tokens = list(prefix)
-    sounding = [False] * len(VOICES)
+    voices = Voices()
     for i, t in enumerate(tokens[2:]):
-        if i % TOKENS_PER_BAR:
-            v = (i % TOKENS_PER_BAR - 1) % len(VOICES)
-            sounding[v] = t != REST and (t != HOLD or sounding[v])
+        voices.start(i % TOKENS_PER_BAR)
+        voices.read(i % TOKENS_PER_BAR, t)
     window_start, cache, fed = 2, None, 0  # the model reads tokens[:2] + tokens[window_start:]
     for _ in range(num_bars * TOKENS_PER_BAR):
         position = (len(tokens) - 2) % TOKENS_PER_BAR
@@ -175,7 +227,8 @@ def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, 
         else:
             out = model(input_ids=torch.tensor([view[fed:]]), cache=cache, use_cache=True, logits_to_keep=1)
         cache, fed = out.cache, len(view)
-        mask = allowed_mask(position, sounding, ranges)
+        voices.start(position)
+        mask = allowed_mask(position, voices, ranges, forbid_parallels)
         if mask is None:
             token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
         else:
@@ -186,8 +239,7 @@ def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, 
             p_model = float(p[token])
             top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()
             candidates = [(i, float(p[i])) for i in top]
-            v = (position - 1) % len(VOICES)
-            sounding[v] = token != REST
+        voices.read(position, token)
         tokens.append(token)
         yield Step(token, p_model, candidates)
 

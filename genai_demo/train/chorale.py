@@ -103,7 +103,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
         "id": MODEL_ID, "title": TITLE, "description": DESCRIPTION,
         "tags": ["music", "symbolic-music", "bach-chorales", "gpt2", "text-generation"],
         "datasets": ["music21 Bach chorales"],
-        "data": (f"{len(chorales)} four-voice 4/4 chorales from music21's Bach corpus (of 413 files), transposed to "
+        "data": (f"{len(chorales)} four-voice 4/4 chorales from music21's Bach corpus, transposed to "
                  f"C major / A minor: {len(train_set)} train ({total_tokens:,} tokens), {len(val_set)} held out "
                  f"({sum(len(t) for t in val_tokens):,} tokens), chosen by a hash of each chorale's name"),
         "command": invocation(), "config": {**PRESETS[preset], "vocab_size": len(VOCAB), "window_bars": WINDOW_BARS,
@@ -149,15 +149,17 @@ def write_card(out_dir) -> None:
         f"- Data: {t['data']}",
         f"- Command: `{t['command']}`",
         f"- Config: `{json.dumps(t['config'])}` ({t['parameters']:,} parameters)",
-        f"- Training: {t['steps']:,} steps of {t['batch_size']} windows ({t['epochs']} passes over the training "
+        f"- Training: {t['steps']:,} steps of {t['batch_size']} windows of up to 12 bars (at most {t['epochs']} passes over the training "
         f"tokens), AdamW lr {t['lr']} with warm-up and cosine decay, seed {t['seed']}, {t['minutes']:.1f} minutes on "
-        f"{t['threads']} CPU thread(s) (torch {t['torch']})"
+        f"{t['threads']} CPU thread(s) (torch {t['torch']}), while other work shared the 2-core machine"
+        + (f"; {t['note']}" if t.get("note") else "")
         + (f"; the weights of step {t['kept_step']:,} were kept, where the held-out loss was lowest"
            if t.get("kept_step", t["steps"]) != t["steps"] else ""),
         f"- Held-out negative log-likelihood per note token (pitch, hold or rest; bar tokens not counted): "
         f"**{f['val_nll_per_note_token']:.4f} nats**, against {f['unigram_nll_per_note_token']:.4f} for a unigram "
-        f"model of the training tokens: ratio **{f['ratio_to_unigram']:.3f}** (the same held-out chorales chose the "
-        "kept step, a small selection bias)",
+        f"model of the training tokens: ratio **{f['ratio_to_unigram']:.3f}**"
+        + (" (the same held-out chorales chose the kept step, a small selection bias)"
+           if t.get("kept_step", t["steps"]) != t["steps"] else " (the last step's weights)"),
         "- Loss log: `train_log.jsonl`; samples written during training (4 bars, fixed seed; tokens and piano roll): `samples/`",
         "",
     ]

@@ -52,6 +52,12 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
         Preset("greedy", {"num_images": 4, "label": "3", "temperature": 0.0}, broken=True),
         Preset("hot", {"num_images": 4, "label": "3", "temperature": 2.0}, broken=True),
     ),
+    "audio/chorale": (
+        Preset("good", {"temperature": 0.9, "forbid_parallels": True}),
+        Preset("cold", {"temperature": 0.3}, broken=True),
+        Preset("hot", {"temperature": 2.0}, broken=True),
+        Preset("no_rule", {"forbid_parallels": False}, broken=True),
+    ),
     "text/shakespeare": _TEXT_PRESETS,
     "text/hf": _TEXT_PRESETS,
     "image/hf": (
@@ -60,6 +66,21 @@ PRESETS: dict[str, tuple[Preset, ...]] = {
 }
 
 _PRESET_TEXTS = {  # (model id, preset name) -> ((en name, en commentary), (ko name, ko commentary))
+    ("audio/chorale", "good"): (("Good: temperature 0.9", "four voices in C major or A minor, about 16 notes a bar, "
+                                                          "as in Bach's own chorales."),
+                                ("좋음: 온도 0.9", "다장조나 가단조의 네 성부, 바흐의 코랄처럼 한 마디에 음이 약 16개입니다.")),
+    ("audio/chorale", "cold"): (("Dull: temperature 0.3", "safe, slow chords held for long: every note in the key, "
+                                                          "little melody."),
+                                ("밋밋함: 온도 0.3", "안전하고 느린 화음이 길게 이어집니다. 모든 음이 조성 안에 있지만 "
+                                                   "선율은 거의 없습니다.")),
+    ("audio/chorale", "hot"): (("Broken: temperature 2", "restless eighth notes in every voice and notes outside the "
+                                                         "key: the harmony falls apart."),
+                               ("망가짐: 온도 2", "모든 성부에 쉴 새 없는 8분음표와 조성 밖의 음이 나와 화성이 "
+                                                "무너집니다.")),
+    ("audio/chorale", "no_rule"): (("The model alone: no parallel rule", "listen for two voices sliding together in "
+                                                                        "fifths or octaves, which Bach avoids."),
+                                   ("모델만: 평행 규칙 없음", "두 성부가 5도나 8도로 나란히 미끄러지는 소리를 들어 "
+                                                            "보세요. 바흐는 이를 피합니다.")),
     ("image/gan", "tidy"): (("Good: truncation 0.7", "clean, typical digits, still all different."),
                             ("좋음: 절단 0.7", "깔끔하고 전형적인 숫자들이 나오지만, 여전히 모두 다릅니다.")),
     ("image/gan", "same"): (("Broken: truncation 0", "the same 3 every time: with no noise there is no variety."),

@@ -13,7 +13,6 @@ Only loopback traffic; it stops by itself.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import socket
 import statistics
@@ -63,17 +62,21 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--max-queue", type=int, default=64)
-    parser.add_argument("--heavy-nice", type=int, help="the heavy models' priority lane: $GENAI_HEAVY_NICE for the "
-                                                       "app (default 10; 0 runs them at normal priority)")
+    parser.add_argument("--endpoints", help="comma-separated endpoints to mix (default: all of them), e.g. "
+                                            "/image_gan,/image_vae to see the fast models' latency alone")
     args = parser.parse_args()
     from gradio_client import Client
 
+    mix = [m for m in MIX if not args.endpoints or m[0] in args.endpoints.split(",")]
+    if not any(m[0] == "/image_gan" for m in mix):
+        sys.exit("the mix must include /image_gan: its single-user latency is the reference")
+
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--max-queue", str(args.max_queue)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **({"GENAI_HEAVY_NICE": str(args.heavy_nice)}
-                                                  if args.heavy_nice is not None else {})})
+    # --no-warmup: the app would otherwise load every model in the background, during the single-user reference;
+    # the warm-up calls below load the models the mix uses.
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--max-queue", str(args.max_queue),
+                             "--no-warmup"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while True:
@@ -87,7 +90,7 @@ def main() -> None:
         # download_files=False: latency is the time until the result is ready; gradio_client would otherwise fetch
         # each image in turn (0.85 s for 16 GAN images instead of 0.07 s), which a browser does in parallel.
         warm = Client(url, verbose=False, download_files=False)
-        for api, _, kwargs in MIX:  # load every model once, so the load test measures serving, not loading
+        for api, _, kwargs in mix:  # load every model once, so the load test measures serving, not loading
             warm.predict(seed=0, **kwargs, api_name=api)
         single = []
         for i in range(10):
@@ -113,7 +116,7 @@ def main() -> None:
             rng = random.Random(n)
             client = Client(url, verbose=False, download_files=False)
             while time.time() < end_at:
-                api, _, kwargs = rng.choices(MIX, weights=[m[1] for m in MIX])[0]
+                api, _, kwargs = rng.choices(mix, weights=[m[1] for m in mix])[0]
                 t = time.perf_counter()
                 try:
                     job = client.submit(seed=rng.randrange(10**6), **kwargs, api_name=api)
@@ -138,11 +141,11 @@ def main() -> None:
         rss_end = rss_mb(proc.pid)
 
         print(f"\n{args.users} users for {args.seconds:.0f} s (all done after {elapsed:.0f} s), queue max size "
-              f"{args.max_queue}, heavy models' nice {os.environ.get('GENAI_HEAVY_NICE', '10') if args.heavy_nice is None else args.heavy_nice}; "
+              f"{args.max_queue}; "
               f"single-user GAN (16 images) p50 {single_p50 * 1000:.0f} ms")
         header = f"{'endpoint':<22} {'requests':>8} {'failed':>6} {'p50 (s)':>8} {'p95 (s)':>8}"
         print(header + "\n" + "-" * len(header))
-        for api, _, _ in MIX:
+        for api, _, _ in mix:
             lat = latencies[api]
             p50 = statistics.median(lat) if lat else float("nan")
             p95 = percentile(lat, 0.95) if lat else float("nan")

@@ -25,7 +25,6 @@ from genai_demo import compare
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import MODALITIES, Registry
-from genai_demo.runtime import HEAVY_LANE
 from genai_demo.ui import i18n, lessons, links
 from genai_demo.ui.explain import explain_section
 from genai_demo.ui.i18n import t
@@ -149,9 +148,7 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
         last = -float("inf")
         updates, finished = 0, False
         try:
-            # Heavy models run on the low-priority lane, so quick requests get the cores first.
-            results = HEAVY_LANE.stream(lambda: adapter.stream(**params)) if adapter.heavy else adapter.stream(**params)
-            for result in results:
+            for result in adapter.stream(**params):
                 now = time.perf_counter()
                 if result.done or now - last >= min_interval:
                     last = now
@@ -499,7 +496,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> None:
         params = dict(zip((p.name for p in compare.PARAMS), values))
         shown = {m: ([], "waiting...") for m in compare.COMPARED}
         try:
-            for record in HEAVY_LANE.stream(lambda: compare.compare(registry, judge, **params)):
+            for record in compare.compare(registry, judge, **params):
                 if "error" in record:
                     shown[record["model"]] = ([], f"unavailable: {record['error']}")
                 else:

@@ -71,6 +71,8 @@ class Param:
         if self.kind in ("slider", "integer"):
             return f"{'an integer' if self.kind == 'integer' else 'a number'} from {_fmt(self.minimum)} to {_fmt(self.maximum)}"
         if self.kind == "choice":
+            if len(self.choices) > 6:  # a long list (real chorales to continue): the first few, then how many more
+                return "one of " + ", ".join(self.choices[:4]) + f" and {len(self.choices) - 4} more"
             return "one of " + ", ".join(self.choices)
         if self.kind == "toggle":
             return "true or false"

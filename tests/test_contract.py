@@ -83,3 +83,10 @@ def test_missing_weights_make_only_that_model_unavailable(tmp_path, tiny_weights
         gan.generate(seed=0)
     assert vae.unavailable_reason() is None
     assert len(vae.generate(seed=0, num_images=2).images) == 2
+
+
+def test_a_long_choice_list_is_named_in_part_so_the_message_stays_one_short_line():
+    p = Param("continue_from", "choice", "a", "Which opening.", choices=tuple("abcdefghij"))
+    with pytest.raises(ParameterError) as e:
+        p.validate("z")
+    assert str(e.value) == "continue_from='z' is not a known choice: expected one of a, b, c, d and 6 more"

@@ -13,6 +13,7 @@ from genai_demo.judge import DigitJudge
 from genai_demo.registry import Registry
 
 COMPARED = ("image/gan", "image/vae", "image/diffusion", "image/autoregressive")
+LINK_ID = "image/compare"  # what a link names instead of a model: ?tab=image&model=image/compare&seed=7&label=3...
 PARAMS = (
     seed_param(),
     Param("label", "choice", "3", "The digit every model is asked to draw.", label="Digit",

@@ -170,3 +170,90 @@ def test_other_modules_can_contribute_their_own_tables():
     assert i18n.text("test:hello", "ko") == "안녕하세요" and i18n.message("test:count", "ko", n=3) == "이미지 3장"
     assert i18n.gradio_i18n().translations_dict["ko"]["test:hello"] == "안녕하세요"
     assert i18n.message("test:count", "xx", n=2) == "2 images"  # an unknown language falls back to English
+
+
+# -- what the server writes into the page -----------------------------------------------------------------------------
+
+SERVER_KEYS = ("info:seed", "info:image", "info:images", "info:token", "info:tokens", "info:tokens_per_s",
+               "info:parameters", "info:weights", "info:note", "ui:no_process", "ui:no_tokens", "compare:waiting",
+               "compare:unavailable", "compare:note", "compare:seen_as", "audio:info:seconds", "audio:info:notes",
+               "audio:info:mode:major", "audio:info:mode:minor", "audio:info:p_chosen", "audio:info:writing")
+
+
+def test_the_servers_lines_exist_in_both_languages():
+    import genai_demo.ui.audio  # noqa: F401 (registers its messages)
+    import genai_demo.ui.blocks  # noqa: F401
+
+    tables = i18n.message_tables()
+    for key in SERVER_KEYS:
+        for lang in i18n.LANGUAGES:
+            assert tables[lang].get(key, "").strip(), (lang, key)
+        assert HANGUL.search(tables["ko"][key]), key
+    pages = i18n.page_tables()
+    for key in ("ui:no_process", "ui:no_tokens", "ui:unavailable", "ui:compare:link", "ui:compare:copy_link"):
+        assert HANGUL.search(pages["ko"][key]) and pages["en"][key], key
+
+
+def fake_request(query: dict | None = None, accept_language: str | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(query_params=query or {}, headers={"accept-language": accept_language} if accept_language else {})
+
+
+def test_a_korean_request_gets_a_korean_info_line(tiny_weights):
+    """Gradio hands the handler the request (it is no API parameter); the info line follows its language."""
+    from gradio.helpers import special_args
+    from gradio.utils import get_function_params
+
+    from genai_demo.ui.blocks import make_handler, text_outputs
+
+    gan = type(Registry().get("image/gan"))(tiny_weights)
+    handler = make_handler(gan)
+    values = [7, 2, "3", 1.0]
+    assert [name for name, *_ in get_function_params(handler)] == [p.name for p in gan.params]
+    korean = fake_request({"lang": "ko"})
+    assert special_args(handler, list(values), request=korean)[0] == values + [korean]
+
+    *_, (_, info, _) = handler(*values, korean)  # as Gradio calls it: the request after the values
+    assert info.startswith("**image/gan** · 시드 7 · 이미지 2장 · ") and " ms" in info, info
+    *_, (_, info, _) = handler(*values, request=fake_request(accept_language="ko-KR,ko;q=0.9"))
+    assert info.startswith("**image/gan** · 시드 7 · 이미지 2장"), info
+    for request in (None, fake_request({"lang": "en"}, "ko-KR"), fake_request(accept_language="en-US")):
+        *_, (_, info, _) = handler(*values, request)
+        assert info.startswith("**image/gan** · seed 7 · 2 images · "), info
+    *_, (_, info, _) = handler(*values)  # called from Python without a request: English
+    assert info.startswith("**image/gan** · seed 7 · 2 images · "), info
+
+    text = Registry().get("text/shakespeare")  # (the shipped weights: tiny_weights has no text model)
+    if text.unavailable_reason():
+        return
+    *_, (_, info, _) = make_handler(text, text_outputs)(*[{"max_new_tokens": 3}.get(p.name, p.default)
+                                                        for p in text.params], korean)
+    assert "시드" in info and "토큰 3개" in info and "초당 토큰" in info, info
+
+
+def test_the_empty_views_and_compare_notes_speak_the_requests_language():
+    from genai_demo.ui.audio import format_audio_info
+    from genai_demo.ui.blocks import show_frame, show_token
+
+    korean = fake_request({"lang": "ko"})
+    assert HANGUL.search(show_frame([], 0, korean)[0].value) and show_frame([], 0)[0].value.startswith("This model")
+    assert HANGUL.search(show_token({}, 1, korean)[0].value) and show_token({}, 1)[0].value.startswith("Generate")
+    info = {"model": "audio/chorale", "seed": 1, "seconds": 0.5, "audio_seconds": 8.0, "num_notes": 40, "mode": "minor",
+            "notes": ["kept short"]}
+    assert format_audio_info(info) == ("**audio/chorale** · seed 1 · 500.0 ms · 8.0 s of audio · 40 notes in minor"
+                                       "  \nNote: kept short")
+    assert format_audio_info(info, "ko") == ("**audio/chorale** · 시드 1 · 500.0 ms · 오디오 8.0초 · 단조 음표 40개"
+                                             "  \n참고: kept short")
+    assert i18n.message("compare:note", "ko", ms=1.25, accuracy=0.5, confidence=0.9) == \
+        "이미지당 1.2 ms · 인식률 50% · 확신도 0.90"
+
+
+def test_the_digit_choice_any_is_named_in_both_languages_but_stays_any(demo):
+    import gradio as gr
+    from gradio.i18n import I18nData
+
+    anys = [dict((value, name) for name, value in block.choices)["any"] for block in demo.blocks.values()
+            if isinstance(block, gr.Dropdown) and "any" in [value for _, value in block.choices]]
+    assert anys and all(isinstance(name, I18nData) and name.key == "ui:choice:any" for name in anys)
+    assert i18n.text("ui:choice:any", "en") == "any" and HANGUL.search(i18n.text("ui:choice:any", "ko"))

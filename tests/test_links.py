@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from genai_demo import compare
 from genai_demo.registry import Registry
 from genai_demo.ui import links
 from genai_demo.ui.blocks import build_demo, image_outputs
@@ -169,6 +170,60 @@ def test_the_notice_speaks_the_pages_language(page):
     assert notice_of(page, updates).startswith("이 링크를 그대로 따를 수 없어")
     updates = page.from_link(request({"model": "image/gan", "num_images": "0", "lang": "en"}, lang="ko-KR"))
     assert notice_of(page, updates).startswith("This link")
+
+
+# -- the compare section ---------------------------------------------------------------------------------------------
+
+
+def compare_values(page, updates: list) -> dict:
+    """The values a load event put into the compare section's controls."""
+    return {p.name: updates[page.outputs.index(c)].get("value") for p, c in zip(compare.PARAMS, page.compare_controls)}
+
+
+def comparison(page, values: dict, lang: str = "en") -> tuple:
+    """What Compare shows in the end: each model's images (pixels and captions) and its note without the timing."""
+    *_, last = page.run_compare(*(values[p.name] for p in compare.PARAMS), request=request({}, lang))
+    galleries, notes = last[:len(compare.COMPARED)], last[len(compare.COMPARED):]
+    return ([[(im.tobytes(), caption) for im, caption in gallery] for gallery in galleries],
+            [note.split(" · ", 1)[1] for note in notes])
+
+
+def test_a_compare_link_restores_its_settings_and_reproduces_the_comparison(page):
+    values = {"seed": 4242, "label": "7", "num_images": 1}
+    query = dict(parse_qsl(links.build_query(compare.LINK_ID, values)))
+    assert query == {"tab": "image", "model": "image/compare", "seed": "4242", "label": "7", "num_images": "1"}
+    updates = page.from_link(request(query))
+    assert notice_of(page, updates) == ""
+    assert updates[page.outputs.index(page.tabs)].selected == "image"
+    assert updates[page.outputs.index(page.pickers["image"])] == {"__type__": "update"}  # the model stays
+    assert all("value" not in updates[page.outputs.index(c)] for pp in page.panels for c in pp.controls)
+    back = compare_values(page, updates)
+    assert back == values
+    first = comparison(page, values)
+    assert [len(gallery) for gallery in first[0]] == [1] * len(compare.COMPARED)
+    assert all(note.startswith("recognised ") for note in first[1]), first[1]
+    assert comparison(page, back) == first
+    # The same comparison for a Korean page: the same pixels, the notes in Korean.
+    korean = comparison(page, back, "ko-KR")
+    assert [[im for im, _ in g] for g in korean[0]] == [[im for im, _ in g] for g in first[0]]
+    assert all(note.startswith("인식률 ") for note in korean[1]), korean[1]
+
+
+def test_a_compare_link_with_bad_values_opens_with_defaults_and_one_notice(page):
+    updates = page.from_link(request({"tab": "image", "model": "image/compare", "seed": "x", "label": "any",
+                                      "num_images": "99", "truncation": "0.5"}))
+    defaults = {p.name: p.default for p in compare.PARAMS}
+    assert compare_values(page, updates) == defaults
+    notice = notice_of(page, updates)
+    assert notice.startswith("This link could not be followed exactly") and "\n" not in notice
+    for part in ("seed", "label", "num\\_images=99 is out of range", "image/compare has no setting 'truncation'"):
+        assert part in notice, notice
+    updates = page.from_link(request({"tab": "text", "model": "image/compare", "seed": "3"}))
+    assert updates[page.outputs.index(page.tabs)].selected == "image"
+    assert compare_values(page, updates)["seed"] == 3 and "not on the" in notice_of(page, updates)
+    # A model's link leaves the compare section alone, and vice versa.
+    updates = page.from_link(request({"model": "image/gan", "seed": "5"}))
+    assert all(updates[page.outputs.index(c)] == {"__type__": "update"} for c in page.compare_controls)
 
 
 def test_the_python_link_matches_the_one_the_browser_builds():
@@ -326,7 +381,8 @@ def test_a_korean_link_restores_its_settings_and_its_copy_reproduces_the_images(
         generate = page.get_by_role("button", name="생성", exact=True).filter(visible=True)
         generate.click()
         info = page.locator(".genai-info").get_by_test_id("markdown").first
-        expect(info).to_contain_text(re.compile(r"image/vae · seed 7 · 3 images"), timeout=FIRST_GENERATION_TIMEOUT_MS)
+        # The info line is the server's: in the page's language too.
+        expect(info).to_contain_text(re.compile(r"image/vae · 시드 7 · 이미지 3장"), timeout=FIRST_GENERATION_TIMEOUT_MS)
         first = gallery_pixels(page)
         assert len(first) == 3
 
@@ -341,7 +397,7 @@ def test_a_korean_link_restores_its_settings_and_its_copy_reproduces_the_images(
         expect(again.get_by_label("이미지 수", exact=True)).to_have_value("3")
         again.get_by_role("button", name="생성", exact=True).filter(visible=True).click()
         expect(again.locator(".genai-info").get_by_test_id("markdown").first).to_contain_text(
-            "image/vae · seed 7 · 3 images", timeout=FIRST_GENERATION_TIMEOUT_MS)
+            "image/vae · 시드 7 · 이미지 3장", timeout=FIRST_GENERATION_TIMEOUT_MS)
         assert gallery_pixels(again) == first
 
         # The switch: English at once, and the address keeps it.

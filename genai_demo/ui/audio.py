@@ -17,8 +17,7 @@ import gradio as gr
 
 from genai_demo.contract import ModelAdapter
 from genai_demo.ui import i18n
-from genai_demo.ui.blocks import (NO_PROCESS, format_info, make_handler, model_panel, model_picker, reset_process,
-                                  show_frame)
+from genai_demo.ui.blocks import format_info, make_handler, model_panel, model_picker, reset_process, show_frame
 from genai_demo.ui.explain import explain_section
 from genai_demo.ui.i18n import t
 
@@ -45,18 +44,39 @@ i18n.register({
 })
 
 
-def format_audio_info(info: dict) -> str:
-    line = format_info(info, 0)
+i18n.register_messages({
+    "en": {
+        "audio:info:seconds": "{seconds:.1f} s of audio",
+        "audio:info:notes": "{n} notes in {mode}",
+        "audio:info:mode:major": "major", "audio:info:mode:minor": "minor",
+        "audio:info:p_chosen": "average probability of the chosen tokens {p:.0%}",
+        "audio:info:writing": "writing...",
+    },
+    "ko": {
+        "audio:info:seconds": "오디오 {seconds:.1f}초",
+        "audio:info:notes": "{mode} 음표 {n}개",
+        "audio:info:mode:major": "장조", "audio:info:mode:minor": "단조",
+        "audio:info:p_chosen": "고른 토큰의 평균 확률 {p:.0%}",
+        "audio:info:writing": "쓰는 중...",
+    },
+})
+
+
+def format_audio_info(info: dict, lang: str = "en") -> str:
+    line = format_info(info, 0, lang)
     extra = []
     if info.get("audio_seconds"):
-        extra.append(f"{info['audio_seconds']:.1f} s of audio")
+        extra.append(i18n.message("audio:info:seconds", lang, seconds=info["audio_seconds"]))
     if info.get("num_notes"):
-        extra.append(f"{info['num_notes']} notes in {info['mode']}")
+        mode = info["mode"]
+        if mode in ("major", "minor"):
+            mode = i18n.message(f"audio:info:mode:{mode}", lang)
+        extra.append(i18n.message("audio:info:notes", lang, n=info["num_notes"], mode=mode))
     if info.get("mean_p_chosen"):
-        extra.append(f"average probability of the chosen tokens {info['mean_p_chosen']:.0%}")
+        extra.append(i18n.message("audio:info:p_chosen", lang, p=info["mean_p_chosen"]))
     line += " · " + " · ".join(extra) if extra else ""
     for note in info.get("notes") or ():
-        line += f"  \nNote: {note}"
+        line += "  \n" + i18n.message("info:note", lang, note=note)
     return line
 
 
@@ -90,20 +110,21 @@ def save_downloads(result) -> list[str]:
     return paths
 
 
-def audio_outputs(result) -> tuple:
+def audio_outputs(result, lang: str = "en") -> tuple:
     """Player, piano roll, downloads, info line, and the process view's frames."""
     if not result.done:
         roll = result.images[0] if result.images else None
-        return None, roll, None, format_audio_info(result.info) + " · writing...", result.process
+        return (None, roll, None, format_audio_info(result.info, lang) + " · " + i18n.message("audio:info:writing", lang),
+                result.process)
     roll = result.images[0] if result.images else None
-    return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info), result.process)
+    return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info, lang), result.process)
 
 
 def audio_tab(models: list[ModelAdapter]) -> None:
     first = next((m for m in models if m.unavailable_reason() is None), models[0])
     player = gr.Audio(label=t("audio:listen"), type="numpy", autoplay=True, interactive=False, elem_id="audio-player",
                       render=False)
-    roll = gr.Image(label=t("audio:roll"), type="pil", format="png", interactive=False, elem_id="audio-roll",
+    roll = gr.Image(label=t("audio:roll"), type="pil", height=360, format="png", interactive=False, elem_id="audio-roll",
                     render=False)
     downloads = gr.File(label=t("audio:downloads"), file_count="multiple",
                         interactive=False, elem_id="audio-files", render=False)
@@ -121,7 +142,7 @@ def audio_tab(models: list[ModelAdapter]) -> None:
             info.render()
             downloads.render()
             with gr.Accordion(t("ui:how_written"), open=False):
-                frame_label = gr.Markdown(NO_PROCESS)
+                frame_label = gr.Markdown(t("ui:no_process"))
                 scrubber = gr.Slider(0, 1, value=0, step=1, label=t("audio:bar"), visible=False,
                                      info=t("audio:bar:info"))
                 frame_image = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 GALLERY_PIXELS = 112  # small images (28x28 digits) are enlarged to about this size, nearest-neighbour, so pixels stay sharp
 CSS = """
 .genai-gallery img, .genai-process img { image-rendering: pixelated; image-rendering: crisp-edges; }
+#audio-roll img { object-fit: contain; }
 .genai-info { font-size: 0.95em; }
 #text-coloured .token.highlighted { padding: 0; margin: 0; border-radius: 0; }
 #text-coloured .textfield { font-family: var(--font-mono); line-height: 1.7; }
@@ -47,6 +48,66 @@ CSS = """
 #genai-notice { border-left: 4px solid #f59e0b; padding-left: 8px; }
 #genai-lang { max-width: 260px; }
 """
+
+
+# What handlers write into the page, in the request's language (``i18n.language_of``): the info lines, the empty
+# process views, the compare notes. English must stay exactly as it was (tests and scripts read the info line).
+i18n.register_messages({
+    "en": {
+        "info:seed": "seed {seed}",
+        "info:image": "{n} image", "info:images": "{n} images",
+        "info:token": "{n} token", "info:tokens": "{n} tokens",
+        "info:tokens_per_s": "{rate:.0f} tokens/s",
+        "info:parameters": "{n:,} parameters",
+        "info:weights": "weights {version}",
+        "info:note": "Note: {note}",
+        "ui:no_process": "This model draws in a single pass through its network: there are no intermediate steps "
+                         "to show.",
+        "ui:no_tokens": "Generate some text: then each token it wrote is coloured here by how likely the model "
+                        "thought it was.",
+        "compare:waiting": "waiting...",
+        "compare:unavailable": "unavailable: {error}",
+        "compare:note": "{ms:.1f} ms per image · recognised {accuracy:.0%} · confidence {confidence:.2f}",
+        "compare:seen_as": "seen as {digit}",
+    },
+    "ko": {
+        "info:seed": "시드 {seed}",
+        "info:image": "이미지 {n}장", "info:images": "이미지 {n}장",
+        "info:token": "토큰 {n}개", "info:tokens": "토큰 {n}개",
+        "info:tokens_per_s": "초당 토큰 {rate:.0f}개",
+        "info:parameters": "매개변수 {n:,}개",
+        "info:weights": "가중치 {version}",
+        "info:note": "참고: {note}",
+        "ui:no_process": "이 모델은 신경망을 한 번 통과해 그림을 그립니다. 보여 줄 중간 단계가 없습니다.",
+        "ui:no_tokens": "텍스트를 생성해 보세요. 그러면 모델이 쓴 각 토큰이 모델이 생각한 가능성에 따라 여기에 "
+                        "색칠됩니다.",
+        "compare:waiting": "기다리는 중...",
+        "compare:unavailable": "사용할 수 없음: {error}",
+        "compare:note": "이미지당 {ms:.1f} ms · 인식률 {accuracy:.0%} · 확신도 {confidence:.2f}",
+        "compare:seen_as": "{digit}(으)로 인식",
+    },
+})
+# The same two texts as page strings, for the views' first, server-independent render.
+i18n.register({lang: {key: i18n.message(key, lang) for key in ("ui:no_process", "ui:no_tokens")}
+               for lang in i18n.LANGUAGES})
+i18n.register({"en": {"ui:unavailable": "Unavailable:"}, "ko": {"ui:unavailable": "사용할 수 없음:"}})
+
+
+def with_request(fn, params):
+    """Give ``fn`` the parameters' names as its signature, plus a last ``request`` that Gradio fills with the
+    ``gr.Request`` (recognised by its annotation): it is not an input and not part of the API endpoint."""
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in params]
+        + [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)])
+    fn.__annotations__ = {"request": gr.Request}
+    return fn
+
+
+def split_request(args: tuple, n: int, request=None) -> tuple[tuple, str]:
+    """A handler's values and the language of its request (Gradio passes the request after the values)."""
+    if len(args) > n:
+        args, request = args[:n], args[n]
+    return args, i18n.language_of(request)
 
 
 def api_name(model_id: str) -> str:
@@ -65,21 +126,23 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
     if p.kind == "integer":
         return gr.Number(value=p.default, minimum=p.minimum, maximum=p.maximum, step=p.step or 1, precision=0, **common)
     if p.kind == "choice":
-        return gr.Dropdown(list(p.choices), value=p.default, **common)
+        # "any" (a random digit per image) is named in the page's language; the value, and so the API, stays "any".
+        choices = [(t("ui:choice:any"), c) if c == "any" else c for c in p.choices]
+        return gr.Dropdown(choices, value=p.default, **common)
     if p.kind == "toggle":
         return gr.Checkbox(value=p.default, **common)
     return gr.Textbox(value=p.default, max_length=p.max_length, lines=2, **common)
 
 
-def format_info(info: dict, n_images: int) -> str:
-    parts = [f"**{info['model']}**", f"seed {info['seed']}"]
+def format_info(info: dict, n_images: int, lang: str = "en") -> str:
+    parts = [f"**{info['model']}**", i18n.message("info:seed", lang, seed=info["seed"])]
     if n_images:
-        parts.append(f"{n_images} image{'s' if n_images != 1 else ''}")
+        parts.append(i18n.message("info:images" if n_images != 1 else "info:image", lang, n=n_images))
     parts.append(f"{info['seconds'] * 1000:.1f} ms")
     if info.get("parameters"):
-        parts.append(f"{info['parameters']:,} parameters")
+        parts.append(i18n.message("info:parameters", lang, n=info["parameters"]))
     if info.get("weights_version"):
-        parts.append(f"weights {info['weights_version']}")
+        parts.append(i18n.message("info:weights", lang, version=info["weights_version"]))
     return " · ".join(parts)
 
 
@@ -123,9 +186,9 @@ def gallery_files(result) -> list:
     return items
 
 
-def image_outputs(result) -> tuple:
+def image_outputs(result, lang: str = "en") -> tuple:
     gallery = gallery_files(result) if result.done else to_gallery(result)
-    return gallery, format_info(result.info, len(result.images)), result.process
+    return gallery, format_info(result.info, len(result.images), lang), result.process
 
 
 def concurrency(adapter: ModelAdapter) -> dict:
@@ -139,11 +202,12 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
     """A Gradio event function for one model, with the model's parameter names as its signature.
 
     It streams: every intermediate result updates the output (at most one every ``min_interval`` seconds, the
-    first at once); the final one also fills the process view's state. ``outputs`` turns a result into the
-    values of the tab's output components.
+    first at once); the final one also fills the process view's state. ``outputs`` turns a result and the
+    request's language into the values of the tab's output components.
     """
 
-    def handler(*values):
+    def handler(*args, request=None):
+        values, lang = split_request(args, len(adapter.params), request)
         params = dict(zip((p.name for p in adapter.params), values))
         last = -float("inf")
         updates, finished = 0, False
@@ -153,7 +217,7 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
                 if result.done or now - last >= min_interval:
                     last = now
                     updates += 1
-                    yield outputs(result)
+                    yield outputs(result, lang)
             finished = True
         except GenAIError as e:
             raise gr.Error(str(e), print_exception=False) from None
@@ -165,13 +229,10 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
                 log.warning("%s stopped after %d updates: the client cancelled or disconnected", adapter.id, updates)
 
     handler.__name__ = api_name(adapter.id)
-    handler.__signature__ = inspect.Signature(
-        [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in adapter.params]
-    )
-    return handler
+    return with_request(handler, adapter.params)
 
 
-NO_PROCESS = "This model draws in a single pass through its network: there are no intermediate steps to show."
+NO_PROCESS = i18n.message("ui:no_process")  # (in English; handlers write it in the request's language)
 
 
 def compose_frame(images: dict):
@@ -190,21 +251,22 @@ def compose_frame(images: dict):
     return out
 
 
-def show_frame(process: list, index) -> tuple:
+def show_frame(process: list, index, request: gr.Request = None) -> tuple:
     """The process view for one frame: its label and its named pictures."""
     if not process:
-        return gr.Markdown(NO_PROCESS), gr.Image(value=None, visible=False)
+        return gr.Markdown(i18n.message("ui:no_process", i18n.language_of(request))), gr.Image(value=None, visible=False)
     frame = process[max(0, min(int(index or 0), len(process) - 1))]
     return gr.Markdown(f"**{frame['label']}**"), gr.Image(value=compose_frame(frame["images"]), visible=True)
 
 
-def reset_process(process: list) -> tuple:
+def reset_process(process: list, request: gr.Request = None) -> tuple:
     """After a generation: the scrubber spans its frames and shows the last one."""
     last = max(0, len(process) - 1)
-    return (gr.Slider(minimum=0, maximum=max(1, last), value=last, visible=bool(process)), *show_frame(process, last))
+    return (gr.Slider(minimum=0, maximum=max(1, last), value=last, visible=bool(process)),
+            *show_frame(process, last, request))
 
 
-def link_js(adapter: ModelAdapter, copy: bool) -> str:
+def link_js(adapter: ModelAdapter | links.LinkTarget, copy: bool) -> str:
     """Browser code that turns the panel's control values into the page's address (?tab=&model=&seed=...), keeping
     ``lang`` and ``teacher``, and puts it in the address bar; with ``copy``, also on the clipboard, and returns it
     for the link box (which works where the clipboard is not allowed). ``links.build_query`` is the same in Python."""
@@ -243,7 +305,10 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, handler=Non
         gr.Markdown(t(i18n.model_key(adapter.id, "intro")))
         reason = adapter.unavailable_reason()
         if reason:
-            gr.Markdown(f"**Unavailable:** {reason}")
+            key = i18n.model_key(adapter.id, "unavailable")  # the reason itself is the adapter's, in English
+            i18n.register({lang: {key: f"**{i18n.text('ui:unavailable', lang)}** {i18n._plain(reason)}"}
+                           for lang in i18n.LANGUAGES}, replace=True)
+            gr.Markdown(t(key))
         controls = [seed_control(p, adapter.id) if p.name == "seed" else make_control(p, adapter.id)
                     for p in adapter.params]
         with gr.Row():
@@ -313,7 +378,7 @@ def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
             gallery.render()
             info.render()
             with gr.Accordion(t("ui:how_drawn"), open=True):
-                frame_label = gr.Markdown(NO_PROCESS)
+                frame_label = gr.Markdown(t("ui:no_process"))
                 scrubber = gr.Slider(0, 1, value=0, step=1, label=t("ui:step"), visible=False, info=t("ui:step:info"))
                 frame_gallery = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                          elem_id=f"{modality}-process", elem_classes=["genai-process"])
@@ -329,7 +394,7 @@ def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
 # -- the text tab ------------------------------------------------------------------------------------------------
 
 TEXT_STREAM_INTERVAL = 0.05  # seconds between streamed text updates (the first token is sent at once)
-NO_TOKENS = "Generate some text: then each token it wrote is coloured here by how likely the model thought it was."
+NO_TOKENS = i18n.message("ui:no_tokens")
 LIKELIHOOD = {  # bucket name -> (lowest probability, colour), for colouring the text
     "likely (50% or more)": (0.5, "#86efac"),
     "possible (10-50%)": (0.1, "#fde68a"),
@@ -337,28 +402,28 @@ LIKELIHOOD = {  # bucket name -> (lowest probability, colour), for colouring the
 }
 
 
-def format_text_info(info: dict) -> str:
-    parts = [f"**{info['model']}**", f"seed {info['seed']}"]
+def format_text_info(info: dict, lang: str = "en") -> str:
+    parts = [f"**{info['model']}**", i18n.message("info:seed", lang, seed=info["seed"])]
     n = info.get("new_tokens")
     if n is not None:
-        parts.append(f"{n} token{'s' if n != 1 else ''}")
+        parts.append(i18n.message("info:tokens" if n != 1 else "info:token", lang, n=n))
     parts.append(f"{info['seconds'] * 1000:.1f} ms")
     if n and info["seconds"] > 0:
-        parts.append(f"{n / info['seconds']:.0f} tokens/s")
+        parts.append(i18n.message("info:tokens_per_s", lang, rate=n / info["seconds"]))
     if info.get("parameters"):
-        parts.append(f"{info['parameters']:,} parameters")
+        parts.append(i18n.message("info:parameters", lang, n=info["parameters"]))
     if info.get("weights_version"):
-        parts.append(f"weights {info['weights_version']}")
+        parts.append(i18n.message("info:weights", lang, version=info["weights_version"]))
     line = " · ".join(parts)
     for note in info.get("notes") or ():
-        line += f"  \nNote: {note}"
+        line += "  \n" + i18n.message("info:note", lang, note=note)
     return line
 
 
-def text_outputs(result) -> tuple:
+def text_outputs(result, lang: str = "en") -> tuple:
     """Output box, info line, and the state the next-token view reads: the prompt and one frame per token."""
     state = {"prompt": result.info.get("params", {}).get("prompt", ""), "frames": result.process}
-    return result.text, format_text_info(result.info), state
+    return result.text, format_text_info(result.info, lang), state
 
 
 def likelihood(p: float) -> str:
@@ -396,29 +461,29 @@ def candidate_bars(frame: dict) -> str:
             '<th colspan="2">after temperature, top-k, top-p</th></tr>' + "".join(rows) + f"</table><p>{note}</p></div>")
 
 
-def show_token(state: dict | None, position) -> tuple:
+def show_token(state: dict | None, position, request: gr.Request = None) -> tuple:
     """The next-token view for one generated position (1 = the first generated token): label and candidates' bars."""
     frames = (state or {}).get("frames") or []
     if not frames:
-        return gr.Markdown(NO_TOKENS), ""
+        return gr.Markdown(i18n.message("ui:no_tokens", i18n.language_of(request))), ""
     frame = frames[max(0, min(int(position or 1) - 1, len(frames) - 1))]
     return gr.Markdown(f"**{html.escape(frame['label'])}**"), candidate_bars(frame)
 
 
-def reset_text_process(state: dict | None) -> tuple:
+def reset_text_process(state: dict | None, request: gr.Request = None) -> tuple:
     """After a generation (or a Stop): colour the text, and show the first token's candidates."""
     frames = (state or {}).get("frames") or []
     return (gr.Slider(minimum=1, maximum=max(2, len(frames)), value=1, visible=bool(frames)),
-            *show_token(state, 1), coloured_text(state))
+            *show_token(state, 1, request), coloured_text(state))
 
 
-def select_token(state: dict | None, evt: gr.SelectData) -> tuple:
+def select_token(state: dict | None, evt: gr.SelectData, request: gr.Request = None) -> tuple:
     """A click on a token of the coloured text shows that token's candidates."""
     position = (evt.index if isinstance(evt.index, int) else 0) + 1
     position -= 1 if (state or {}).get("prompt") else 0  # the prompt is the first, uncoloured span
     if position < 1:
         return gr.skip(), gr.skip(), gr.skip()
-    return gr.Slider(value=position), *show_token(state, position)
+    return gr.Slider(value=position), *show_token(state, position, request)
 
 
 def text_tab(models: list[ModelAdapter]) -> None:
@@ -442,7 +507,7 @@ def text_tab(models: list[ModelAdapter]) -> None:
                                               show_inline_category=False, combine_adjacent=False,
                                               color_map={name: colour for name, (_, colour) in LIKELIHOOD.items()},
                                               elem_id="text-coloured", interactive=False)
-                token_label = gr.Markdown(NO_TOKENS)
+                token_label = gr.Markdown(t("ui:no_tokens"))
                 scrubber = gr.Slider(1, 2, value=1, step=1, label=t("ui:token"), visible=False, info=t("ui:token:info"))
                 bars = gr.HTML(elem_id="text-bars")
     explain_section("text", models)  # the training curves and samples of the text models
@@ -473,13 +538,22 @@ def seed_control(p: Param, model_id: str | None = None) -> gr.Number:
     return control
 
 
-def compare_section(registry: Registry, judge: DigitJudge) -> None:
-    """Same digit, same seed, all four families side by side, each timed and judged by the digit classifier."""
+COMPARE_LINK = links.LinkTarget(compare.LINK_ID, "image", compare.PARAMS)  # ?tab=image&model=image/compare&seed=...
+
+
+def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
+    """Same digit, same seed, all four families side by side, each timed and judged by the digit classifier.
+
+    Returns its controls (which a link fills) and its event function (``/image_compare``)."""
     gr.Markdown(t("ui:compare:intro"))
     i18n.register_params("compare", compare.PARAMS)
     with gr.Row(equal_height=True):
         controls = [seed_control(p, "compare") if p.name == "seed" else make_control(p, "compare") for p in compare.PARAMS]
         button = gr.Button(t("ui:compare"), variant="primary", scale=0, min_width=140)
+    with gr.Row(equal_height=True):
+        link = gr.Textbox(label=t("ui:compare:link"), info=t("ui:compare:link:info"), interactive=False, max_lines=2,
+                          scale=4, elem_id="compare-link")
+        copy = gr.Button(t("ui:compare:copy_link"), scale=0, min_width=160, elem_id="compare-copy")
     galleries, notes = [], []
     with gr.Row():
         for model_id in compare.COMPARED:
@@ -490,28 +564,33 @@ def compare_section(registry: Registry, judge: DigitJudge) -> None:
                                             elem_classes=["genai-gallery"], interactive=False))
                 notes.append(gr.Markdown())
 
-    def run_compare(*values):
+    def run_compare(*args, request=None):
         from PIL import Image
 
+        values, lang = split_request(args, len(compare.PARAMS), request)
         params = dict(zip((p.name for p in compare.PARAMS), values))
-        shown = {m: ([], "waiting...") for m in compare.COMPARED}
+        shown = {m: ([], i18n.message("compare:waiting", lang)) for m in compare.COMPARED}
         try:
             for record in compare.compare(registry, judge, **params):
                 if "error" in record:
-                    shown[record["model"]] = ([], f"unavailable: {record['error']}")
+                    shown[record["model"]] = ([], i18n.message("compare:unavailable", lang, error=record["error"]))
                 else:
-                    items = [(im.resize((112, 112), Image.NEAREST), f"seen as {p}") for im, p in zip(record["images"], record["predicted"])]
-                    shown[record["model"]] = (items, (
-                        f"{record['seconds_per_image'] * 1000:.1f} ms per image · "
-                        f"recognised {record['accuracy']:.0%} · confidence {record['confidence']:.2f}"))
+                    items = [(im.resize((112, 112), Image.NEAREST), i18n.message("compare:seen_as", lang, digit=p))
+                             for im, p in zip(record["images"], record["predicted"])]
+                    shown[record["model"]] = (items, i18n.message(
+                        "compare:note", lang, ms=record["seconds_per_image"] * 1000, accuracy=record["accuracy"],
+                        confidence=record["confidence"]))
                 yield [shown[m][0] for m in compare.COMPARED] + [shown[m][1] for m in compare.COMPARED]
         except GenAIError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
-    run_compare.__signature__ = inspect.Signature(
-        [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for p in compare.PARAMS])
+    with_request(run_compare, compare.PARAMS)
     button.click(run_compare, controls, galleries + notes, api_name="image_compare", preprocess=False,
                  concurrency_limit=1, concurrency_id="heavy")  # it runs all four models
+    # As for a model: Compare writes its settings into the address bar, Copy link also onto the clipboard.
+    button.click(None, controls, None, js=link_js(COMPARE_LINK, copy=False), api_visibility="private", queue=False)
+    copy.click(None, controls, link, js=link_js(COMPARE_LINK, copy=True), api_visibility="private", queue=False)
+    return controls, run_compare
 
 
 # -- links, PNG drops, teacher mode, language --------------------------------------------------------------------
@@ -558,11 +637,18 @@ class PageState:
     panels: list
     teacher_hidden: list = field(default_factory=list)
     tab_items: dict = field(default_factory=dict)  # tab id -> gr.Tab
+    compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
+    run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
+
+    @property
+    def targets(self) -> dict:
+        """What a link may name besides the models: the compare section, where the page has one."""
+        return {COMPARE_LINK.id: COMPARE_LINK} if self.compare_controls else {}
 
     @property
     def outputs(self) -> list:
         return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
-                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden)
+                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls)
 
     def tab_labels(self, lang: str) -> list:
         """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
@@ -574,7 +660,7 @@ class PageState:
         return self.tab_labels(i18n.language_of(request))
 
     def updates(self, state: links.LinkState, notice: str) -> list:
-        target = self.registry.get(state.model) if state.model else None
+        target = self.registry.get(state.model) if state.model in self.registry.models else None
         out = [gr.Tabs(selected=state.tab) if state.tab else gr.update(),
                gr.update(value=md_escape(notice), visible=bool(notice))]
         for modality in self.pickers:
@@ -591,13 +677,16 @@ class PageState:
                     change["visible"] = False
                 out.append(gr.update(**change))
         out += [gr.update(visible=False) if state.teacher else gr.update() for _ in self.teacher_hidden]
+        comparing = state.model == COMPARE_LINK.id and bool(self.compare_controls)
+        out += [gr.update(value=state.values[p.name]) if comparing else gr.update()
+                for p, _ in zip(COMPARE_LINK.params, self.compare_controls)]
         return out
 
     def from_link(self, request: gr.Request) -> list:
         """On page load: the address's tab, model and settings (defaults and a notice where they are wrong)."""
         lang = i18n.language_of(request)
         query = {k: v for k, v in (request.query_params or {}).items() if not k.startswith("_") and k != "view"}
-        state = links.parse_link(query, self.registry, self.tab_ids, lang)
+        state = links.parse_link(query, self.registry, self.tab_ids, lang, self.targets)
         return self.updates(state, links.notice(state, lang))
 
     def from_png(self, path, lang) -> list:
@@ -632,7 +721,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                                     value=i18n.DEFAULT_LANGUAGE, label=t("ui:language"), elem_id="genai-lang",
                                     scale=0, min_width=220)
             notice = gr.Markdown(visible=False, elem_id="genai-notice")
-            tab_items, teacher_hidden, png_drop = {}, [], None
+            tab_items, teacher_hidden, png_drop, compared = {}, [], None, ([], None)
             with gr.Tabs() as tabs:
                 for modality in MODALITIES:
                     models = registry.by_modality(modality)
@@ -645,11 +734,11 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                                 png_box, png_drop = png_section()
                                 teacher_hidden.append(png_box)
                             if modality == "image" and all(m in registry.models for m in compare.COMPARED):
-                                compare_section(registry, judge)
+                                compared = compare_section(registry, judge)
                 with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
                     gr.Markdown(t("about:body"))
             page = PageState(registry, tabs, tuple(tab_items), notice, find_pickers(demo, registry), panels,
-                             teacher_hidden, tab_items)
+                             teacher_hidden, tab_items, *compared)
             demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
             demo.load(None, None, language, js=i18n.LOAD_JS, api_visibility="private", queue=False)
             language.input(page.tab_labels, language, list(page.tab_items.values()), js=i18n.SWITCH_JS,

@@ -362,7 +362,8 @@ def gan_view(adapter) -> None:
     gr.Markdown(_t("explain:gan:intro"))
     with gr.Row(equal_height=True):
         seed = _seed_box("explain:seed", 0, "explain:gan:seed:info")
-        label = gr.Dropdown(list(SCORE_PARAMS[2].choices), value="any", label=_t("explain:digit"))
+        label = gr.Dropdown([(i18n.t("ui:choice:any"), c) if c == "any" else c for c in SCORE_PARAMS[2].choices],
+                            value="any", label=_t("explain:digit"))
         num = gr.Slider(1, 32, value=8, step=1, label=_t("explain:gan:num_images"))
         truncation = gr.Slider(0, 2, value=1.0, step=0.05, label=_t("explain:gan:truncation"),
                                info=_t("explain:gan:truncation:info"))

@@ -164,6 +164,11 @@ register({
         "ui:copy_link": "Copy link",
         "ui:link": "Link to these settings",
         "ui:link:info": "Opening it restores the model and every setting; Generate then makes exactly this output.",
+        "ui:compare:link": "Link to this comparison",
+        "ui:compare:link:info": "Opening it restores the digit, the seed and the number of images; Compare then "
+                                "makes exactly this comparison.",
+        "ui:compare:copy_link": "Copy comparison link",
+        "ui:choice:any": "any",
         "ui:presets": "Presets: good and broken settings",
         "ui:lesson": "Lesson",
         "ui:png": "Restore settings from a PNG",
@@ -198,6 +203,11 @@ register({
         "ui:copy_link": "링크 복사",
         "ui:link": "이 설정으로 가는 링크",
         "ui:link:info": "링크를 열면 모델과 모든 설정이 복원되고, 생성을 누르면 정확히 같은 결과가 나옵니다.",
+        "ui:compare:link": "이 비교로 가는 링크",
+        "ui:compare:link:info": "링크를 열면 숫자, 시드, 이미지 수가 복원되고, 비교를 누르면 정확히 같은 비교가 "
+                                "나옵니다.",
+        "ui:compare:copy_link": "비교 링크를 복사",
+        "ui:choice:any": "아무 숫자",
         "ui:presets": "미리 설정: 좋은 설정과 망가진 설정",
         "ui:lesson": "수업",
         "ui:png": "PNG에서 설정 복원",
@@ -260,7 +270,7 @@ register_messages({
 _DIGITS = {
     "seed": ("시드", "무작위 시드: 같은 시드와 같은 설정은 언제나 같은 결과를 냅니다."),
     "num_images": ("이미지 수", "한 번에 그릴 숫자의 개수입니다."),
-    "label": ("숫자", "그릴 숫자입니다. 'any'는 이미지마다 숫자를 무작위로 고릅니다."),
+    "label": ("숫자", "그릴 숫자입니다. '아무 숫자'(any)는 이미지마다 숫자를 무작위로 고릅니다."),
 }
 _TEXT = {
     "prompt": ("프롬프트", "이어서 쓸 텍스트입니다. 비어 있으면 새 줄에서 시작합니다."),

@@ -4,7 +4,9 @@ A link is the page's address with the settings in its query string::
 
     ?tab=image&model=image/gan&seed=7&num_images=16&label=any&truncation=0.7
 
-plus ``lang=ko`` (the language) and ``teacher=1`` (hide advanced controls). The browser builds it from the
+plus ``lang=ko`` (the language) and ``teacher=1`` (hide advanced controls). A section that is not a model
+(the Image tab's comparison of the four families) is linked the same way under a pseudo model id,
+``?tab=image&model=image/compare&seed=7&label=3&num_images=4``: a ``LinkTarget`` that ``parse_link`` is given. The browser builds it from the
 controls (``link_js`` in blocks.py); ``build_query`` here is the same in Python. ``parse_link`` reads one
 back: every value passes the model's own ``Param.validate``, and anything wrong (an unknown model, a value
 out of range, garbage) falls back to the default with a one-line reason, so a hand-edited link always opens
@@ -47,12 +49,22 @@ class SettingsError(ValueError):
         return i18n.message(self.key, lang, **self.values)
 
 
+@dataclass(frozen=True)
+class LinkTarget:
+    """Something a link can open that is not a model (the compare section): its pseudo model id, the tab it is
+    on and its parameters, validated like a model's."""
+
+    id: str
+    modality: str
+    params: tuple
+
+
 @dataclass
 class LinkState:
     """What a link asks for, after validation. ``model`` is None when the link names no model."""
 
     tab: str | None = None
-    model: str | None = None
+    model: str | None = None  # a model id, or the id of a ``LinkTarget``
     values: dict = field(default_factory=dict)  # every parameter of ``model``, validated (defaults where bad)
     teacher: bool = False
     lang: str | None = None
@@ -105,8 +117,11 @@ def validate_values(adapter, raw: Mapping, lang: str) -> tuple[dict, list[str]]:
     return values, problems
 
 
-def parse_link(query: Mapping[str, str], registry, tabs: tuple[str, ...], lang: str = "en") -> LinkState:
-    """What a page address asks for; never raises. ``tabs``: the page's tab ids (``image``, ``text``, ``about``...)."""
+def parse_link(query: Mapping[str, str], registry, tabs: tuple[str, ...], lang: str = "en",
+               targets: Mapping[str, LinkTarget] | None = None) -> LinkState:
+    """What a page address asks for; never raises. ``tabs``: the page's tab ids (``image``, ``text``, ``about``...);
+    ``targets``: what a link may name besides the registry's models (the compare section), by id."""
+    targets = targets or {}
     query = {str(k): str(v) for k, v in list(query.items())[: MAX_SETTINGS + len(RESERVED)]}
     state = LinkState(teacher=query.get("teacher", "").strip().lower() in TRUE, lang=query.get("lang"))
     problems = state.problems
@@ -124,6 +139,8 @@ def parse_link(query: Mapping[str, str], registry, tabs: tuple[str, ...], lang: 
     if model_id is not None:
         if model_id in registry.models:
             adapter = registry.get(model_id)
+        elif model_id in targets:
+            adapter = targets[model_id]
         else:
             adapter = default_model(registry, tab if tab in ("image", "text", "audio") else "image")
             problems.append(i18n.message("link:unknown_model", lang, value=shown(model_id),
@@ -132,7 +149,7 @@ def parse_link(query: Mapping[str, str], registry, tabs: tuple[str, ...], lang: 
         adapter = default_model(registry, tab or "image")  # settings without a model: the tab's first model
     if adapter is not None:
         if tab is not None and tab != adapter.modality:
-            if model_id in registry.models:
+            if model_id in registry.models or model_id in targets:
                 problems.append(i18n.message("link:model_not_in_tab", lang, model=adapter.id, tab=shown(tab)))
         tab = adapter.modality
         state.values, value_problems = validate_values(adapter, settings, lang)

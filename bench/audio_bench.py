@@ -92,7 +92,7 @@ def main() -> None:
     for run in range(args.runs):
         started = time.perf_counter()
         for _ in sample(model, [BOS, MAJOR if run % 2 == 0 else MINOR], 8, torch.Generator().manual_seed(run),
-                        temperature=0.9):
+                        temperature=0.9, forbid_parallels=True):  # the adapter's defaults
             pass
         write_times.append(time.perf_counter() - started)
     long_piece = notes_of(adapter.generate(num_bars=10, tempo=80, seed=0).info["tokens"])  # 10 bars at 80 = 30 s

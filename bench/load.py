@@ -1,12 +1,14 @@
 """Classroom load: 30 students clicking Generate at once, for a minute, against one app on 127.0.0.1.
 
-    python bench/load.py [--users 30] [--seconds 60] [--max-queue 64]
+    python bench/load.py [--users 30] [--seconds 60] [--max-queue 64] [--client-processes 6]
+                         [--endpoints /image_gan,/image_vae]
 
-Launches ``python app.py`` on a free loopback port, measures a single user's GAN latency, then runs ``--users``
-concurrent gradio_client users for ``--seconds`` (bounded: no new request starts after that, and each waits at most
-120 s), mixing every image endpoint the way a class would (mostly the fast GAN and VAE, some diffusion,
-autoregressive and Shakespeare text, a few comparisons). Prints per endpoint: requests, failures, p50 and p95 latency; the GAN's p95 as
-a multiple of its single-user latency; the server's resident memory after warm-up, at its peak and at the end.
+Launches ``python app.py`` on a free loopback port (``GENAI_THREADS`` passes through), loads the models the mix uses,
+measures a single user's GAN latency, then runs ``--users`` concurrent gradio_client users, spread over
+``--client-processes`` processes, for ``--seconds`` (bounded: no new request starts after that, and each waits at most
+120 s), mixing every tab the way a class would (mostly the fast GAN and VAE, some diffusion, PixelCNN, Shakespeare
+text and chorales, a few comparisons). Prints per endpoint: requests, failures, p50 and p95 latency; the GAN's p95
+as a multiple of its single-user latency; the server's resident memory after warm-up, at its peak and at the end.
 Only loopback traffic; it stops by itself.
 """
 

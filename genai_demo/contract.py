@@ -91,7 +91,7 @@ class Param:
                 raise bad("has the wrong type")
             try:
                 number = float(value)
-            except ValueError:
+            except (ValueError, OverflowError):  # "abc", or an integer too large for a float (10**400)
                 raise bad("is not a number") from None
             if not math.isfinite(number):
                 raise bad("is not a finite number")

@@ -68,6 +68,22 @@ def test_validation_split_is_by_name_and_about_a_tenth():
     assert held == [n for n in names if C.is_validation(n)]  # the same every time
 
 
+def test_two_sixteenths_keep_the_first_and_the_next_beat_keeps_its_own_note():
+    from music21 import meter, note, stream
+
+    score = stream.Score()
+    for voice in ([("C5", 0.5), ("D5", 0.25), ("E5", 0.25), ("F5", 1), ("G5", 2)], [("C4", 4)], [("E3", 4)],
+                  [("C3", 4)]):
+        part, bar = stream.Part(), stream.Measure()
+        bar.append(meter.TimeSignature("4/4"))
+        for name, length in voice:
+            bar.append(note.Note(name, quarterLength=length))
+        part.append(bar)
+        score.append(part)
+    soprano = C.tokens_to_voices(C.encode_score(score, "test").tokens)[0]
+    assert soprano == [(72, 0, 1), (74, 1, 1), (77, 2, 2), (79, 4, 4)]  # E5 (the second sixteenth) is dropped
+
+
 def test_tokens_decode_to_notes_with_holds_and_rests():
     tokens = [C.BOS, C.MAJOR, C.BAR] + [C.pitch_id(72), C.pitch_id(67), C.pitch_id(64), C.pitch_id(48)] \
         + [C.HOLD, C.REST, C.HOLD, C.pitch_id(43)] + [C.HOLD] * 24
@@ -211,6 +227,7 @@ def test_adapter_streams_bars_then_sound_midi_and_roll(adapter):
     assert rate == 22050 and len(audio) / rate > 3 * 4 * 60 / 100  # three bars of four beats at 100 bpm
     assert set(final.files) == {"chorale.mid", "chorale.wav"} and final.files["chorale.mid"][:4] == b"MThd"
     assert len(final.process) == 3 and final.images[0].width > 0
+    assert len(adapter.generate(num_bars=24, seed=5).process) == 12  # a long piece keeps every other bar
     check_grammar(final.info["tokens"])
     again = adapter.generate(num_bars=3, seed=5, tempo=100)
     assert again.info["tokens"] == final.info["tokens"] and np.array_equal(again.audio[1], audio)

@@ -24,9 +24,9 @@ def test_chorale_through_the_api_returns_sound_roll_and_midi(client):
         seconds = w.getnframes() / w.getframerate()
     assert 4.0 <= seconds <= 4.0 + 2.0  # two bars at 120 bpm, plus the reverb's tail
     assert Path(roll).is_file()
-    names = sorted(Path(f).name for f in files)
-    assert names[0].endswith("chorale.mid") and names[1].endswith("chorale.wav")
-    assert Path(files[0]).read_bytes()[:4] in (b"MThd", b"RIFF")
+    by_suffix = {Path(f).suffix: Path(f) for f in files}
+    assert sorted(by_suffix) == [".mid", ".wav"]
+    assert by_suffix[".mid"].read_bytes()[:4] == b"MThd" and by_suffix[".wav"].read_bytes()[:4] == b"RIFF"
     assert re.search(r"audio/chorale\*\* · seed 4 .* notes in major", info)
 
 

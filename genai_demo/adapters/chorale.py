@@ -17,6 +17,7 @@ FROM_SCRATCH = "none: compose from the first bar"
 OPENINGS_FILE = "openings.json"  # held-out chorales' first bars, written by the trainer
 OPENING_BARS = 2
 MAX_BARS = 24
+MAX_FRAMES = 12  # process frames kept per piece
 PROGRAMS = {"organ": 19, "choir": 52}  # General MIDI: church organ, choir aahs
 
 
@@ -123,12 +124,15 @@ class ChoraleAdapter(ModelAdapter):
                 notes = notes_of(tokens, transpose)
                 roll = piano_roll(notes, total_steps, highlight_from=highlight)
                 recent = probs[-(TOKENS_PER_BAR - 1):]
-                process.append({"label": f"bar {bar} of {num_bars}: on average the model gave each token it chose "
-                                         f"(a note, hold or rest) a probability of {sum(recent) / len(recent):.0%}",
-                                "images": {"piano roll so far": roll,
-                                           "probability of each new note (pale = unlikely)":
-                                               piano_roll(notes, total_steps, highlight_from=highlight,
-                                                          confidence=confidence)}})
+                # A frame for the "how it was written" view, kept with the visitor's session: at most
+                # MAX_FRAMES of them, drawn half as wide as the result, so a long piece stays a few MB.
+                if bar % -(-num_bars // MAX_FRAMES) == 0 or bar == num_bars:
+                    process.append({
+                        "label": f"bar {bar} of {num_bars}: on average the model gave each token it chose (a note, "
+                                 f"hold or rest) a probability of {sum(recent) / len(recent):.0%}",
+                        "images": {"the piece so far; each new note pale if the model thought it unlikely":
+                                   piano_roll(notes, total_steps, step_px=6, highlight_from=highlight,
+                                              confidence=confidence)}})
                 if bar < num_bars:
                     yield Result(images=[roll], captions=[f"bar {bar}/{num_bars}"], done=False, process=process,
                                  info={"mode": mode})

@@ -153,7 +153,8 @@ class HubAudioAdapter(HubSource, ModelAdapter):
         config, notes, info = pipe.model.config, [], {}
         frame_rate, codebooks = self.codec_timing(config)
         generate_kwargs = {}
-        if frame_rate and pipe.model.can_generate():
+        uses_duration = bool(frame_rate and pipe.model.can_generate())  # its length is set by duration
+        if uses_duration:
             tokens = math.ceil(duration * frame_rate) + max(codebooks - 1, 0)
             generate_kwargs.update(max_new_tokens=tokens, do_sample=True)
             info.update(frame_rate=frame_rate, new_tokens=tokens)
@@ -172,9 +173,9 @@ class HubAudioAdapter(HubSource, ModelAdapter):
         if audio.ndim == 2:  # (channels, samples) from the pipeline: mix down to mono
             audio = audio.mean(axis=0 if audio.shape[0] <= audio.shape[1] else 1)
         audio = np.clip(np.nan_to_num(audio.reshape(-1), nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
-        limit = int(round((duration if frame_rate else MAX_SECONDS) * sample_rate))
+        limit = int(round((duration if uses_duration else MAX_SECONDS) * sample_rate))
         if audio.size > limit:
-            if not frame_rate:
+            if not uses_duration:
                 notes.append(f"the audio was cut at {MAX_SECONDS} s")
             audio = audio[:limit]
         info.update(sample_rate=sample_rate, audio_seconds=round(audio.size / sample_rate, 3), notes=notes)

@@ -1,6 +1,6 @@
 """Bach's four-part chorales as tokens: the data of ``audio/chorale``.
 
-music21 bundles J. S. Bach's chorale harmonisations (MusicXML, 433 files under ``corpus/bach``). This module
+music21 bundles J. S. Bach's chorale harmonisations (413 ``bwv*`` files under ``corpus/bach``). This module
 parses them, keeps the ones a beginner's model can learn as one family, and writes each as a flat sequence of
 tokens, the way a language model reads text.
 
@@ -16,7 +16,7 @@ The encoding, and why
   the strong beats are, and "8 bars" is simply eight bar tokens.
 * **Key normalised.** Each chorale is transposed to C major or A minor (the key music21's Krumhansl analysis
   finds, moved by at most a tritone), and a ``major``/``minor`` token after ``<s>`` says which. Every chorale
-  then uses the same scale, so 371 chorales are enough to learn harmony, and the app can transpose the result
+  then uses the same scale, so about 300 chorales are enough to learn harmony, and the app can transpose the result
   to any key when it plays it.
 * Only chorales with exactly four voices in 4/4 are kept (most of them); a pickup bar is padded with rests in
   front so bar lines fall every eight steps. Fermatas, ties across repeated notes and lyrics are not encoded.
@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from genai_demo.contract import GenAIError
 
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
 STEPS_PER_QUARTER = 2  # an eighth-note grid
 STEPS_PER_BAR = 8  # 4/4
 VOICES = ("soprano", "alto", "tenor", "bass")
@@ -167,8 +168,12 @@ def encode_score(score, name: str) -> Chorale | None:
             p = (max(n.pitches, key=lambda q: q.midi) if n.isChord else n.pitch).midi + shift
             if not LOWEST <= p <= HIGHEST:
                 return None
-            start = int(round((float(n.offset) + pickup) * STEPS_PER_QUARTER))
-            length = max(1, int(round(float(n.quarterLength) * STEPS_PER_QUARTER)))
+            # A note belongs to the eighth it starts in (floor, not round: Python rounds x.5 to even, which put
+            # a sixteenth on the next beat and pushed that beat's own note out).
+            onset = (float(n.offset) + pickup) * STEPS_PER_QUARTER
+            start = math.floor(onset + 1e-9)
+            end = math.floor(onset + float(n.quarterLength) * STEPS_PER_QUARTER + 1e-9)
+            length = max(1, end - start)
             if start >= n_steps or grid[start][v] != REST:
                 continue  # a second note inside one eighth (a sixteenth): the first one is kept
             grid[start][v] = pitch_id(p)

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import tempfile
-import time
 import uuid
 from pathlib import Path
 
-OUT_DIR_NAME = "genai_explain"  # under the system temp folder; Gradio copies each served file into its own cache
 KEEP_SECONDS = 3600  # files older than this are removed when a new one is written
 
 
 def out_dir() -> Path:
-    d = Path(tempfile.gettempdir()) / OUT_DIR_NAME
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """This process's folder for GIFs (``export.scratch_dir``), pruned of files older than an hour; Gradio copies
+    each served file into its own cache."""
+    from genai_demo.export import prune, scratch_dir
 
-
-def _prune(folder: Path) -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    for f in folder.glob("*"):
-        try:
-            if f.stat().st_mtime < cutoff:
-                f.unlink()
-        except OSError:  # removed by another request meanwhile
-            pass
+    folder = scratch_dir("explain")
+    prune(folder, KEEP_SECONDS)
+    return folder
 
 
 def upscale(image, scale: int):
@@ -44,9 +35,7 @@ def save_gif(frames: list, path: str | Path | None = None, *, duration_ms: int =
     if not frames:
         raise ValueError("no frames to animate")
     if path is None:
-        folder = out_dir()
-        _prune(folder)
-        path = folder / f"{uuid.uuid4().hex}.gif"
+        path = out_dir() / f"{uuid.uuid4().hex}.gif"
     frames = [f.convert("RGB") for f in frames]
     end = len(frames) - 1
     if bounce and len(frames) > 2:

@@ -17,7 +17,7 @@ import torch
 
 from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
-                                       unigram_nll, voice_ranges)
+                                       unigram_nll, voice_ranges, window_tokens)
 from genai_demo.music import notes_of, piano_roll
 from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
 
@@ -46,7 +46,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
     model = make_model(preset, dropout=dropout, voice_ranges=ranges)
     n_params = sum(p.numel() for p in model.parameters())
     total_tokens = sum(len(t) for t in train_tokens)
-    tokens_per_step = batch_size * (2 + WINDOW_BARS * 33)
+    tokens_per_step = batch_size * window_tokens()  # at most: windows near a chorale's end are shorter
     total = max_steps or 4000
     if epochs:
         total = min(total, math.ceil(epochs * total_tokens / tokens_per_step))
@@ -91,11 +91,12 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
             write_sample(run.step)
     val = nll_per_token(model, val_tokens)
     run.log(epoch=run.step * tokens_per_step // max(1, total_tokens), val_nll=val, unigram_nll=unigram)
+    if run.step % eval_every:  # the last step's sample, unless the loop just wrote it
+        write_sample(run.step)
     kept_step = run.step
-    if best[1] is not None and best[0] < val:
+    if best[1] is not None and best[0] < val:  # the end was worse: go back to the best (its sample is on disk)
         model.load_state_dict(best[1])
         kept_step, val = best[2], best[0]
-    write_sample(run.step)
     run.close()
     model.eval()
     model.save_pretrained(out_dir)

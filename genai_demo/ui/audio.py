@@ -1,17 +1,14 @@
 """The audio tab: a player, the piano roll of what was written, MIDI and WAV downloads, and how it was written.
 
 Models stream a growing piano roll while they write; the sound comes with the last update and plays at once.
-Downloads are written to a private temporary folder, from which Gradio copies them into its own cache; files
-older than an hour are removed there.
+Downloads are written to this process's own temporary folder (``export.scratch_dir``), from which Gradio copies
+them into its cache; files older than an hour are removed from both (``delete_cache`` in ``build_demo``).
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
-import time
 import uuid
-from pathlib import Path
 
 import gradio as gr
 
@@ -21,7 +18,6 @@ from genai_demo.ui.blocks import format_info, make_handler, model_panel, model_p
 from genai_demo.ui.explain import explain_section
 from genai_demo.ui.i18n import t
 
-DOWNLOADS = Path(tempfile.gettempdir()) / "genai_demo_downloads"
 KEEP_SECONDS = 3600
 
 i18n.register({
@@ -90,16 +86,11 @@ def save_downloads(result) -> list[str]:
         files = {"audio.wav": to_wav(samples, rate)}
     if not files:
         return []
-    DOWNLOADS.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in DOWNLOADS.glob("*/*"):  # keep the folder small: outputs older than an hour go
-        try:
-            if now - old.stat().st_mtime > KEEP_SECONDS:
-                old.unlink()
-                old.parent.rmdir()
-        except OSError:
-            pass
-    folder = DOWNLOADS / uuid.uuid4().hex[:12]
+    from genai_demo.export import prune, scratch_dir
+
+    downloads = scratch_dir("downloads")
+    prune(downloads, KEEP_SECONDS)  # keep the folder small: outputs older than an hour go
+    folder = downloads / uuid.uuid4().hex[:12]
     folder.mkdir()
     stem = re.sub(r"[^a-z0-9]+", "-", f"{result.info.get('model', 'audio')}-seed{result.info.get('seed')}".lower())
     paths = []
@@ -147,7 +138,7 @@ def audio_tab(models: list[ModelAdapter]) -> None:
                                      info=t("audio:bar:info"))
                 frame_image = gr.Image(type="pil", format="png", show_label=False, interactive=False, visible=False,
                                        elem_id="audio-process")
-    explain_section("audio", models, process)  # the growth of the piece as a GIF, and the training curves
+    explain_section("audio", models)  # the training curves and samples ("How it was written" shows the process)
     panels = [panel for panel, *_ in built]
     for _, event, stopped in built:
         for finished in (event, stopped):

@@ -14,10 +14,8 @@ import inspect
 import json
 import logging
 import random
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gradio as gr
 
@@ -157,27 +155,25 @@ def to_gallery(result) -> list:
     return items
 
 
-PNG_DIR = Path(tempfile.gettempdir()) / "genai_demo_png"  # Gradio copies the files from here into its cache
-PNG_KEEP = 2000  # files kept in PNG_DIR; older ones are removed
+PNG_KEEP = 2000  # gallery PNGs kept in this process's scratch folder; older ones are removed
 
 
 def gallery_files(result) -> list:
     """The gallery of a finished result as PNG files that carry their settings (``genai_demo`` text chunk) and
     say they are AI-generated, so a downloaded image can be traced back and dropped onto the page again."""
-    from genai_demo.export import png_with_metadata
+    from genai_demo.export import png_with_metadata, scratch_dir
 
-    PNG_DIR.mkdir(parents=True, exist_ok=True)
+    png_dir = scratch_dir("png")  # Gradio copies the files from here into its cache
     items = []
     for i, (big, caption) in enumerate(to_gallery(result)):
         record = {**result.info, "image_index": i, "generated_by": "GenAI playground (AI-generated image)"}
         digest = hashlib.sha256(big.tobytes() + json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
         stem = f"{str(result.info.get('model', 'image')).replace('/', '-')}-seed{result.info.get('seed')}-{i + 1}"
-        path = PNG_DIR / f"{stem}-{digest[:10]}.png"
-        if not path.exists():
-            png_with_metadata(big, path, record)
+        path = png_dir / f"{stem}-{digest[:10]}.png"
+        png_with_metadata(big, path, record)
         items.append((str(path), caption))
     try:
-        files = list(PNG_DIR.glob("*.png"))
+        files = list(png_dir.glob("*.png"))
         if len(files) > PNG_KEEP:
             for old in sorted(files, key=lambda f: f.stat().st_mtime)[:-PNG_KEEP]:
                 old.unlink(missing_ok=True)
@@ -705,6 +701,9 @@ class PageState:
                 notice = i18n.message("png:restored", lang, model=state.model, seed=state.values.get("seed"))
         except links.SettingsError as e:
             state, notice = links.LinkState(), e.message(lang)
+        except Exception:  # whatever else a forged file manages to trigger: say so, keep the page as it is
+            log.exception("a dropped PNG could not be read")
+            state, notice = links.LinkState(), i18n.message("png:not_record", lang)
         return self.updates(state, notice)
 
 
@@ -714,7 +713,9 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
     panels: list[PanelParts] = []
     collecting = _PANELS.set(panels)  # model_panel() records every panel it builds, whichever tab builds it
     try:
-        with gr.Blocks(title="GenAI playground") as demo:
+        # delete_cache: every hour, Gradio removes the files it has served (images, audio, downloads) that are more
+        # than an hour old, so a busy day does not fill the disk.
+        with gr.Blocks(title="GenAI playground", delete_cache=(3600, 3600)) as demo:
             with gr.Row(equal_height=True):
                 gr.Markdown(t("ui:title"))
                 language = gr.Radio([(name, code) for code, name in i18n.LANGUAGE_NAMES.items()],

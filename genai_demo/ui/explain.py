@@ -554,7 +554,7 @@ def training_data(weights_root, name: str | None, request: gr.Request = None, fi
     empty = pd.DataFrame({"step": [], "series": [], "value": []})
     names = training.logged_models(weights_root, first)
     if not names:
-        return _msg("explain:training:missing", request, name="-", path=weights_root), empty, [], ""
+        return _msg("explain:training:missing", request, name="-", path="weights/"), empty, [], ""
     if name not in names:  # the value comes from the browser: only folders found here are read
         return _msg("explain:training:unknown", request, name=str(name)[:60]), empty, [], ""
     folder = Path(weights_root) / name
@@ -562,7 +562,9 @@ def training_data(weights_root, name: str | None, request: gr.Request = None, fi
     loss_log = training.read_log(path)
     notes = [_run_summary(folder, training.model_id(name), request)]
     if loss_log.problem:
-        notes.append(_msg(f"explain:training:{loss_log.problem}", request, name=training.model_id(name), path=path))
+        # Named from the weights folder down: visitors see no server paths.
+        notes.append(_msg(f"explain:training:{loss_log.problem}", request, name=training.model_id(name),
+                          path=f"{name}/{training.LOG_FILE}"))
     elif loss_log.skipped:
         notes.append(_msg("explain:training:skipped", request, n=loss_log.skipped))
     table = pd.DataFrame(loss_log.rows) if loss_log.rows else empty

@@ -194,8 +194,9 @@ i18n.register({
             "autoregressive models that write one step at a time, and diffusion models that remove noise."),
         "about:body": (
             "## About this playground\n"
-            "Every model here was trained from scratch by this project, on a laptop CPU, in minutes: they draw "
-            "28x28 digits and write Shakespeare-like text, nothing else. The page shows what generative models do "
+            "Every model here was trained from scratch by this project, on a laptop CPU, in under an hour each: "
+            "they draw 28x28 digits, write Shakespeare-like text and Bach-like chorales, nothing else. The page "
+            "shows what generative models do "
             "and what they cost, not what the largest ones can do.\n\n"
             "## Limits and challenges\n"
             "- **Uneven quality**: generated content is sometimes unrealistic or incoherent. Quality varies between "
@@ -240,8 +241,8 @@ i18n.register({
             "걷어 내는 확산 모델 같은 계열이 그대로 쓰입니다."),
         "about:body": (
             "## 이 놀이터에 대하여\n"
-            "여기의 모든 모델은 이 프로젝트가 노트북 CPU에서 몇 분 만에 처음부터 학습시킨 것입니다. 28x28 숫자를 "
-            "그리고 셰익스피어 같은 글을 쓸 뿐, 그 밖의 일은 하지 못합니다. 이 페이지는 가장 큰 모델이 무엇을 할 수 "
+            "여기의 모든 모델은 이 프로젝트가 노트북 CPU에서 각각 한 시간 안에 처음부터 학습시킨 것입니다. 28x28 "
+            "숫자를 그리고, 셰익스피어 같은 글과 바흐 같은 코랄을 쓸 뿐, 그 밖의 일은 하지 못합니다. 이 페이지는 가장 큰 모델이 무엇을 할 수 "
             "있는지가 아니라, 생성 모델이 어떻게 동작하고 얼마나 비용이 드는지를 보여 줍니다.\n\n"
             "## 기술적 한계와 도전 과제\n"
             "- **품질의 일관성 문제**: 생성된 결과물은 가끔 비현실적이거나 일관성이 떨어집니다. 모델 계열마다, 같은 "

@@ -26,11 +26,6 @@ from genai_demo.ui import i18n
 
 log = logging.getLogger(__name__)
 
-# The app launches with ``i18n=i18n.gradio_i18n()``, so labels are ``i18n.t`` keys that the browser translates and
-# the handlers' messages follow the visitor's language. False shows the English text instead (a page served without
-# translations would otherwise show the keys).
-BROWSER_I18N = True
-
 DIGITS = tuple(str(d) for d in range(10))
 GIF_SCALE = 6  # 28x28 digits are animated at 168x168, nearest-neighbour
 DECODED_SCALE = 8  # the decoded point is shown at 224x224
@@ -270,14 +265,13 @@ i18n.register_messages(MESSAGES)
 
 
 def _t(key: str):
-    """A page string: a browser-translated key when the app serves translations, else the English text."""
-    return i18n.t(key) if BROWSER_I18N else i18n.text(key)
+    """A page string: a key the browser translates."""
+    return i18n.t(key)
 
 
 def _msg(key: str, request: gr.Request | None = None, **values) -> str:
-    """A handler's message, in the visitor's language when the page is translated."""
-    lang = i18n.language_of(request) if BROWSER_I18N else i18n.DEFAULT_LANGUAGE
-    return i18n.message(key, lang, **values)
+    """A handler's message, in the visitor's language."""
+    return i18n.message(key, i18n.language_of(request), **values)
 
 
 def _guarded(fn):

@@ -207,8 +207,9 @@ def _base_map(adapter, label: int, show: str):
 
     lmap = latent_map(adapter)
     key = (adapter.weights_dir, adapter.weights_version, label, show)
-    if key in _bases:
-        return _bases[key]
+    cached = _bases.get(key)  # one read: another request may clear the cache at any moment
+    if cached is not None:
+        return cached
     xs, ys = tile_centres()
     codes = np.stack([lmap.to_latent(x, y) for y in ys for x in xs])  # row by row, top to bottom
     tiles = to_pil(decode(adapter.load(), codes, np.full(len(codes), label)))
@@ -224,9 +225,10 @@ def _base_map(adapter, label: int, show: str):
             continue
         px, py = point_to_pixel(x, y)
         draw.ellipse((px - 3, py - 3, px + 3, py + 3), fill=COLOURS[d], outline="black")
-    if len(_bases) > 64:
-        _bases.clear()
-    _bases[key] = canvas
+    with _lock:
+        if len(_bases) > 64:
+            _bases.clear()
+        _bases[key] = canvas
     return canvas
 
 

@@ -285,8 +285,9 @@ def _guarded(fn):
             raise gr.Error(str(e), print_exception=False) from None
         except Exception as e:  # a bug or a fault: the operator gets the traceback, the visitor one line
             log.exception("explain view %s failed", fn.__name__)
-            raise gr.Error(_msg("explain:failed", what=fn.__name__, error=f"{type(e).__name__}: {str(e)[:200]}"),
-                           print_exception=False) from None
+            request = kwargs.get("request") or next((a for a in args if isinstance(a, gr.Request)), None)
+            raise gr.Error(_msg("explain:failed", request, what=fn.__name__,
+                                error=f"{type(e).__name__}: {str(e)[:200]}"), print_exception=False) from None
 
     return run
 

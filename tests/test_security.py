@@ -64,3 +64,23 @@ def test_a_generated_image_can_be_fetched_but_only_through_its_own_url(app_url):
         assert r.read(8) == b"\x89PNG\r\n\x1a\n"
     # The served file is a copy in Gradio's cache, named after the model and seed, not a path the visitor chose.
     assert re.fullmatch(r"image-gan-seed0-\d+-[0-9a-f]+\.png", Path(gallery[0]["image"]["path"]).name)
+
+
+def test_files_for_visitors_go_to_a_private_folder_per_process_and_old_ones_are_pruned(tmp_path):
+    import os
+    import stat
+    import time as clock
+
+    from genai_demo.export import prune, scratch_dir
+
+    folder = scratch_dir("test")
+    assert folder == scratch_dir("test") and folder.name.startswith("genai_demo_test_")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # made by mkdtemp: nobody else can plant files in it
+    old, new = tmp_path / "a" / "old.wav", tmp_path / "new.png"
+    old.parent.mkdir()
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    an_hour_ago = clock.time() - 3700
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    prune(tmp_path, 3600)
+    assert not old.exists() and not old.parent.exists() and new.exists()

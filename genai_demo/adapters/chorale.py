@@ -67,7 +67,7 @@ class ChoraleAdapter(ModelAdapter):
                   "1 keeps them all.", minimum=0.05, maximum=1.0, step=0.01, advanced=True),
             Param("forbid_parallels", "toggle", True, "On: while sampling, skip any note that would move two voices "
                   "in parallel fifths or octaves, a rule of four-part harmony Bach follows. Off: the model alone, "
-                  "which writes them about 15 times as often as Bach.", label="forbid_parallels"),
+                  "which writes them about 45 times as often as Bach.", label="forbid_parallels"),
             Param("tempo", "integer", 80, "Quarter notes per minute when it is played.", minimum=30, maximum=240,
                   step=1),
             Param("transpose", "integer", 0, "Semitones up or down from C major / A minor, where the model writes.",

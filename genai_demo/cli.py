@@ -107,7 +107,7 @@ def save_result(result, out: Path) -> list[Path]:
         path = out / f"image_{i:03d}.png"
         png_with_metadata(image, path, result.info)
         saved.append(path)
-    if result.images:
+    if result.images and result.audio is None:  # digits as arrays; a piece of music's picture is just its PNG
         np.savez(out / "samples.npz", images=np.stack([np.asarray(im, dtype=np.uint8) for im in result.images]),
                  labels=np.asarray(result.labels, dtype=np.int64))
         saved.append(out / "samples.npz")

@@ -80,9 +80,11 @@ class ChoraleAdapter(ModelAdapter):
     def _load(self, weights_dir):
         import torch
         from transformers import GPT2LMHeadModel
+        from transformers.utils.logging import disable_progress_bar
 
         from genai_demo.data.chorales import VOCAB
 
+        disable_progress_bar()  # no "Loading weights" bar in the app's log or the CLI's output
         model = GPT2LMHeadModel.from_pretrained(weights_dir, local_files_only=True, use_safetensors=True,
                                                 trust_remote_code=False, dtype=torch.float32).eval()
         if getattr(model.config, "chorale_vocab", None) != VOCAB:

@@ -37,3 +37,21 @@ def test_time_budget_stops_early_and_still_saves(tmp_path, mnist_dir):
 def test_unknown_training_target():
     with pytest.raises(KeyError, match="no training command for 'image/gann'"):
         get_trainer("image/gann")
+
+
+def test_best_weights_go_back_only_when_the_end_was_worse():
+    import torch
+
+    from genai_demo.train.common import BestWeights
+
+    model = torch.nn.Linear(2, 1)
+    best = BestWeights()
+    best.offer(model, 1.0, step=100)
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    best.offer(model, 1.5, step=200)  # worse: not kept
+    assert best.restore_if_better(model, final_loss=0.9, final_step=300) == 300  # the end is better: stays
+    assert not torch.equal(model.weight, kept["weight"])
+    assert best.restore_if_better(model, final_loss=1.2, final_step=300) == 100  # the end is worse: back to 100
+    assert torch.equal(model.weight, kept["weight"]) and torch.equal(model.bias, kept["bias"])

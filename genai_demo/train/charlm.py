@@ -16,7 +16,7 @@ import torch
 from genai_demo.data.shakespeare import load_shakespeare, split
 from genai_demo.models.charlm import (PRESETS, build_tokenizer, generate_stream, lm_loss, make_model, nats_per_char,
                                       random_batch)
-from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
+from genai_demo.train.common import BestWeights, TrainRun, card_tail, invocation, write_summary
 
 MODEL_ID = "text/shakespeare"
 TITLE = "Character-level GPT trained on Tiny Shakespeare"
@@ -79,7 +79,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         return sample
 
     recent: list[float] = []
-    best = (float("inf"), None, 0)  # (validation estimate, weights, step): a run that starts to overfit keeps its best
+    best = BestWeights()
     while run.step < total and run.progress() < 1.0:
         model.train()
         for group in opt.param_groups:
@@ -97,15 +97,12 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         if run.step % eval_every == 0:
             losses = estimate()
             run.log(epoch=epoch, **losses)
-            if losses["val_loss"] < best[0]:
-                best = (losses["val_loss"], {k: v.clone() for k, v in model.state_dict().items()}, run.step)
+            best.offer(model, losses["val_loss"], run.step)
             write_sample(run.step)
     final_estimate = estimate()
     run.log(epoch=run.step * tokens_per_step // max(1, len(train_ids)), **final_estimate)
-    kept_step = run.step
-    if best[1] is not None and best[0] < final_estimate["val_loss"]:  # the end was worse: go back to the best
-        model.load_state_dict(best[1])
-        kept_step = best[2]
+    kept_step = best.restore_if_better(model, final_estimate["val_loss"], run.step)
+    if kept_step != run.step:  # the end was worse: the best weights are back, measure them
         final_estimate = estimate()
     write_sample(run.step)
     run.close()

@@ -19,7 +19,7 @@ from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
                                        unigram_nll, voice_ranges, window_tokens)
 from genai_demo.music import notes_of, piano_roll
-from genai_demo.train.common import TrainRun, card_tail, invocation, write_summary
+from genai_demo.train.common import BestWeights, TrainRun, card_tail, invocation, write_summary
 
 MODEL_ID = "audio/chorale"
 TITLE = "Chorale GPT trained on Bach's four-part chorales"
@@ -68,7 +68,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
         piano_roll(notes_of(tokens)).save(path.with_suffix(".png"))
         model.train()
 
-    best = (float("inf"), None, 0)
+    best = BestWeights()
     recent: list[float] = []
     while run.step < total and run.progress() < 1.0:
         model.train()
@@ -86,17 +86,15 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
         if run.step % eval_every == 0:
             val = nll_per_token(model, val_tokens)
             run.log(epoch=epoch, val_nll=val, unigram_nll=unigram)
-            if val < best[0]:
-                best = (val, {k: v.clone() for k, v in model.state_dict().items()}, run.step)
+            best.offer(model, val, run.step)
             write_sample(run.step)
     val = nll_per_token(model, val_tokens)
     run.log(epoch=run.step * tokens_per_step // max(1, total_tokens), val_nll=val, unigram_nll=unigram)
     if run.step % eval_every:  # the last step's sample, unless the loop just wrote it
         write_sample(run.step)
-    kept_step = run.step
-    if best[1] is not None and best[0] < val:  # the end was worse: go back to the best (its sample is on disk)
-        model.load_state_dict(best[1])
-        kept_step, val = best[2], best[0]
+    kept_step = best.restore_if_better(model, val, run.step)  # the best step's sample is already on disk
+    if kept_step != run.step:
+        val = best.loss
     run.close()
     model.eval()
     model.save_pretrained(out_dir)

@@ -106,6 +106,25 @@ class TrainRun:
         self._log.close()
 
 
+class BestWeights:
+    """The weights at the lowest held-out loss seen so far, so a run that starts to overfit can go back to them."""
+
+    def __init__(self):
+        self.loss, self.state, self.step = float("inf"), None, 0
+
+    def offer(self, model: torch.nn.Module, loss: float, step: int) -> None:
+        if loss < self.loss:
+            self.loss, self.step = loss, step
+            self.state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def restore_if_better(self, model: torch.nn.Module, final_loss: float, final_step: int) -> int:
+        """Load the best weights if they beat the final ones; return the step whose weights the model now holds."""
+        if self.state is not None and self.loss < final_loss:
+            model.load_state_dict(self.state)
+            return self.step
+        return final_step
+
+
 def save_grid(images: torch.Tensor, path: Path, nrow: int = 10) -> None:
     """Tile (B, 1, H, W) images in [0, 1] into one grayscale PNG."""
     b, _, h, w = images.shape

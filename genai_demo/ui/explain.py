@@ -470,7 +470,6 @@ def vae_view(adapter, tab: gr.Tab) -> None:
     morph_button = gr.Button(_t("explain:vae:morph"), variant="primary")
     animation, strip, note = _animation_row("explain-vae-morph")
 
-
     @_guarded
     def draw_map(label, show, x, y, request: gr.Request):
         return map_view(adapter, label, show, x, y, request)

@@ -100,7 +100,7 @@ def save_result(result, out: Path) -> list[Path]:
     next_tokens.json for text; the result's files (chorale.mid, chorale.wav) or audio.wav for sound; and info.json."""
     import numpy as np
 
-    from genai_demo.export import png_with_metadata
+    from genai_demo.export import download_files, png_with_metadata
 
     saved = []
     for i, image in enumerate(result.images):
@@ -118,12 +118,7 @@ def save_result(result, out: Path) -> list[Path]:
             (out / "next_tokens.json").write_text(json.dumps(result.process, indent=1, ensure_ascii=False) + "\n",
                                                   encoding="utf-8")
             saved.append(out / "next_tokens.json")
-    files = dict(result.files)
-    if not files and result.audio is not None:  # a model that gives only sound: save it as WAV
-        from genai_demo.music import to_wav
-
-        files = {"audio.wav": to_wav(result.audio[1], result.audio[0])}
-    for name, data in files.items():  # downloads such as chorale.mid and chorale.wav
+    for name, data in download_files(result).items():  # chorale.mid and chorale.wav, or audio.wav
         (out / name).write_bytes(data)
         saved.append(out / name)
     (out / "info.json").write_text(json.dumps(result.info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -20,6 +20,17 @@ def png_with_metadata(image, path: Path, info: dict) -> None:
     image.save(path, format="PNG", pnginfo=meta)
 
 
+def download_files(result) -> dict[str, bytes]:
+    """What a result offers for download, by file name: its own files (``chorale.mid``...), or for a model that
+    gives only sound, that sound as ``audio.wav``."""
+    if result.files or result.audio is None:
+        return dict(result.files)
+    from genai_demo.music import to_wav
+
+    rate, samples = result.audio
+    return {"audio.wav": to_wav(samples, rate)}
+
+
 _scratch: dict[str, Path] = {}
 _scratch_lock = threading.Lock()
 

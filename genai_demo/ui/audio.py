@@ -78,15 +78,11 @@ def format_audio_info(info: dict, lang: str = "en") -> str:
 
 def save_downloads(result) -> list[str]:
     """The result's files (or, for a model that gives only sound, a WAV of it) as paths Gradio can serve."""
-    files = dict(result.files)
-    if not files and result.audio is not None:
-        from genai_demo.music import to_wav
+    from genai_demo.export import download_files, prune, scratch_dir
 
-        rate, samples = result.audio
-        files = {"audio.wav": to_wav(samples, rate)}
+    files = download_files(result)
     if not files:
         return []
-    from genai_demo.export import prune, scratch_dir
 
     downloads = scratch_dir("downloads")
     prune(downloads, KEEP_SECONDS)  # keep the folder small: outputs older than an hour go

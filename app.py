@@ -8,6 +8,7 @@ the page is served.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import logging
@@ -20,6 +21,7 @@ from genai_demo.runtime import prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
 from genai_demo.ui.i18n import gradio_i18n
+from genai_demo.worker import Worker
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Launch the GenAI playground.")
@@ -31,6 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="require this login (repeatable); also read from $GENAI_AUTH")
     parser.add_argument("--max-queue", type=int, default=64, help="requests waiting beyond this get 'busy, try again'")
     parser.add_argument("--no-warmup", action="store_true", help="do not preload the models after start-up")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="run the slow models (diffusion, PixelCNN, text, chorales) in the server's own process "
+                             "instead of a lower-priority worker process; a busy class then slows the fast ones too")
     parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
                         help="also offer this diffusers pipeline as image/hf (default: $GENAI_IMAGE_PIPELINE); "
                              "only the operator chooses it, page visitors cannot")
@@ -67,7 +72,7 @@ def warm_up() -> None:
     for adapter in registry:
         if adapter.unavailable_reason() is None:
             try:
-                adapter.load()
+                adapter.worker.load(adapter.id) if adapter.worker else adapter.load()
             except Exception as e:  # it is reported again, in the page, when someone uses that model
                 logging.getLogger("genai_demo").warning("%s", e)
 
@@ -81,6 +86,11 @@ def launch(args: argparse.Namespace) -> None:
         registry = Registry(image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task,
                             text_model=args.text_model, audio_model=args.audio_model)
         demo = build_demo(registry)
+    if not args.no_worker:
+        worker = Worker(registry.settings)
+        worker.start()
+        atexit.register(worker.close)
+        registry.use_worker(worker)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below

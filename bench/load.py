@@ -1,14 +1,15 @@
 """Classroom load: 30 students clicking Generate at once, for a minute, against one app on 127.0.0.1.
 
     python bench/load.py [--users 30] [--seconds 60] [--max-queue 64] [--client-processes 6]
-                         [--endpoints /image_gan,/image_vae]
+                         [--endpoints /image_gan,/image_vae] [--no-worker] [--cold-clients]
 
 Launches ``python app.py`` on a free loopback port (``GENAI_THREADS`` passes through), loads the models the mix uses,
 measures a single user's GAN latency, then runs ``--users`` concurrent gradio_client users, spread over
 ``--client-processes`` processes, for ``--seconds`` (bounded: no new request starts after that, and each waits at most
 120 s), mixing every tab the way a class would (mostly the fast GAN and VAE, some diffusion, PixelCNN, Shakespeare
 text and chorales, a few comparisons). Prints per endpoint: requests, failures, p50 and p95 latency; the GAN's p95
-as a multiple of its single-user latency; the server's resident memory after warm-up, at its peak and at the end.
+as a multiple of its single-user latency; the resident memory of the server and its worker process after warm-up,
+at its peak and at the end.
 Only loopback traffic; it stops by itself.
 """
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import resource
 import random
 import socket
 import statistics
@@ -50,10 +53,37 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of a process and all its descendants (the app and its worker for the slow models)."""
+    total = 0.0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:  # it ended while we looked
+            pass
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                pids += tree(int(child))
+    except OSError:
+        pass
+    return pids
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -61,28 +91,41 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def run_students(url: str, ids: list[int], seconds: float, mix: list) -> tuple[dict, dict]:
-    """Students ``ids`` in threads of this process for ``seconds`` once all are connected: their latencies and
-    failures per endpoint."""
+def run_students(url: str, ids: list[int], start_at: float, seconds: float, mix: list, cold: bool) -> tuple[dict, dict]:
+    """Students ``ids`` in threads of this process, who all click first at ``start_at`` (wall-clock time, the same
+    in every client process) and go on for ``seconds``: per endpoint, each request's (start in seconds from the
+    first click, latency), and the failures.
+
+    Unless ``cold``, each student's client first makes one small request before the clock starts, as a browser
+    has loaded the page and run its start-up events before anyone clicks: a fresh gradio_client's first request
+    costs about twice the CPU of the next ones, on the client (73 ms instead of 40) and on the server (55 instead
+    of 30), and 30 of them at once would measure how fast the clients start, not how the server shares its CPU.
+    """
     from gradio_client import Client
 
-    latencies: dict[str, list[float]] = defaultdict(list)
+    latencies: dict[str, list[tuple[float, float]]] = defaultdict(list)
     failures: dict[str, list[str]] = defaultdict(list)
     lock = threading.Lock()
-    clients = {n: Client(url, verbose=False, download_files=False) for n in ids}
-    end_at = time.time() + seconds
+    clients = {n: Client(url, verbose=False, download_files=False, ssl_verify=False) for n in ids}
+    if not cold:
+        for c in clients.values():
+            c.predict(seed=0, num_images=1, label="any", truncation=1.0, api_name="/image_gan")
+    if time.time() > start_at:
+        print(f"warning: students {ids} were ready {time.time() - start_at:.1f} s after the first click", flush=True)
+    time.sleep(max(0.0, start_at - time.time()))
+    end_at = start_at + seconds
 
     def student(n: int):
         rng = random.Random(n)
         client = clients[n]
         while time.time() < end_at:
             api, _, kwargs = rng.choices(mix, weights=[m[1] for m in mix])[0]
-            t = time.perf_counter()
+            t, start = time.perf_counter(), time.time()
             try:
                 job = client.submit(seed=rng.randrange(10**6), **kwargs, api_name=api)
                 job.result(timeout=120)
                 with lock:
-                    latencies[api].append(time.perf_counter() - t)
+                    latencies[api].append((start - (end_at - seconds), time.perf_counter() - t))
             except Exception as e:  # noqa: BLE001 - every failure is counted and shown
                 with lock:
                     failures[api].append(f"{type(e).__name__}: {str(e)[:120]}")
@@ -103,6 +146,10 @@ def main() -> None:
     parser.add_argument("--max-queue", type=int, default=64)
     parser.add_argument("--client-processes", type=int, default=6, help="client processes the users are spread "
                                                                        "over (default 6, 5 users each)")
+    parser.add_argument("--cold-clients", action="store_true",
+                        help="start the clock right after connecting, before each client's first request")
+    parser.add_argument("--no-worker", action="store_true", help="start the app with --no-worker: the slow models "
+                                                                  "in the server's own process, for comparison")
     parser.add_argument("--endpoints", help="comma-separated endpoints to mix (default: all of them), e.g. "
                                             "/image_gan,/image_vae to see the fast models' latency alone")
     args = parser.parse_args()
@@ -117,7 +164,7 @@ def main() -> None:
     # --no-warmup: the app would otherwise load every model in the background, during the single-user reference;
     # the warm-up calls below load the models the mix uses.
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--max-queue", str(args.max_queue),
-                             "--no-warmup"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--no-warmup", *(["--no-worker"] if args.no_worker else [])], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
         while True:
@@ -130,7 +177,10 @@ def main() -> None:
                 time.sleep(0.2)
         # download_files=False: latency is the time until the result is ready; gradio_client would otherwise fetch
         # each image in turn (0.85 s for 16 GAN images instead of 0.07 s), which a browser does in parallel.
-        warm = Client(url, verbose=False, download_files=False)
+        # ssl_verify=False: this is plain HTTP to 127.0.0.1, there is no certificate to check; with it on,
+        # gradio_client builds a verifying SSL context (loads the CA bundle) for every HTTP call it makes: 35 ms of
+        # client CPU per request, taken here from the server's own cores (a browser does nothing of the kind).
+        warm = Client(url, verbose=False, download_files=False, ssl_verify=False)
         for api, _, kwargs in mix:  # load every model once, so the load test measures serving, not loading
             warm.predict(seed=0, **kwargs, api_name=api)
         single = []
@@ -154,21 +204,29 @@ def main() -> None:
         # its GIL, and that wait would be counted as the server's latency.
         groups = [list(range(args.users))[i :: args.client_processes] for i in range(args.client_processes)]
         latencies: dict[str, list[float]] = defaultdict(list)
+        started_at: dict[str, list[tuple[float, float]]] = defaultdict(list)
         failures: dict[str, list[str]] = defaultdict(list)
-        started = time.time()
+        start_at = time.time() + 20 + 3 * len(groups)  # after every client process has started and connected
+        cpu_before = {p: cpu_seconds(p) for p in tree(proc.pid)}
         with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("spawn")) as pool:
-            for lat, fail in pool.map(run_students, [url] * len(groups), groups, [args.seconds] * len(groups),
-                                      [mix] * len(groups)):
+            for lat, fail in pool.map(run_students, [url] * len(groups), groups, [start_at] * len(groups),
+                                      [args.seconds] * len(groups),
+                                      [mix] * len(groups), [args.cold_clients] * len(groups)):
                 for api, values in lat.items():
-                    latencies[api] += values
+                    latencies[api] += [latency for _, latency in values]
+                    started_at[api] += [(latency, start) for start, latency in values]
                 for api, values in fail.items():
                     failures[api] += values
         stop.set()
-        elapsed = time.time() - started
+        elapsed = time.time() - start_at
+        server_cpu = cpu_seconds(proc.pid) - cpu_before[proc.pid]
+        others_cpu = sum(cpu_seconds(p) - cpu_before.get(p, 0.0) for p in tree(proc.pid)[1:])
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes, which have ended
+        clients_cpu = usage.ru_utime + usage.ru_stime
         rss_end = rss_mb(proc.pid)
 
         print(f"\n{args.users} users for {args.seconds:.0f} s (all done after {elapsed:.0f} s), queue max size "
-              f"{args.max_queue}; "
+              f"{args.max_queue}; {'cold' if args.cold_clients else 'warm'} clients; slow models {'in the server' if args.no_worker else 'in a worker process'}; "
               f"single-user GAN (16 images) p50 {single_p50 * 1000:.0f} ms")
         header = f"{'endpoint':<22} {'requests':>8} {'failed':>6} {'p50 (s)':>8} {'p95 (s)':>8}"
         print(header + "\n" + "-" * len(header))
@@ -180,8 +238,18 @@ def main() -> None:
         gan = latencies["/image_gan"]
         if gan:
             print(f"\nGAN p95 under load / single-user p50: {percentile(gan, 0.95) / single_p50:.1f}x")
-        print(f"server memory: {rss_start:.0f} MB after warm-up, peak {max(peak):.0f} MB, end {rss_end:.0f} MB "
+            first = [lat for lat, at in started_at["/image_gan"] if at < 1.0]
+            later = [lat for lat, at in started_at["/image_gan"] if at >= 1.0]
+            if first and later:
+                print(f"  sent in the first second (everyone clicks at once): {len(first)} requests, p95 "
+                      f"{percentile(first, 0.95):.2f} s; sent later: {len(later)}, p95 {percentile(later, 0.95):.2f} s "
+                      f"({percentile(later, 0.95) / single_p50:.1f}x)")
+            slowest = sorted(started_at["/image_gan"], reverse=True)[:5]
+            print("GAN's slowest requests: " + ", ".join(f"{lat:.2f} s (sent at {at:.1f} s)" for lat, at in slowest))
+        print(f"server memory (with its worker): {rss_start:.0f} MB after warm-up, peak {max(peak):.0f} MB, end {rss_end:.0f} MB "
               f"(growth {rss_end - rss_start:+.0f} MB, peak {max(peak) - rss_start:+.0f} MB)")
+        print(f"CPU used during the run: server {server_cpu:.0f} s, its worker {others_cpu:.0f} s, the clients "
+              f"{clients_cpu:.0f} s, of {elapsed * (os.cpu_count() or 1):.0f} s on {os.cpu_count()} cores")
         for api, errs in failures.items():
             for e in sorted(set(errs))[:3]:
                 print(f"  {api} failure: {e}")

@@ -166,6 +166,7 @@ class ModelAdapter:
     weights_files: tuple[str, ...] = ("config.json", "model.safetensors")
     concurrency: int = 2  # requests of this model the server runs at once; the rest wait in the queue
     heavy: bool = False  # many network passes per request: heavy models share one slot, so fast ones stay fast
+    slow: bool = False  # seconds, not milliseconds, per request: the app runs it in its worker process (worker.py)
 
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)
@@ -174,6 +175,7 @@ class ModelAdapter:
         self._load_error: str | None = None
         self.num_parameters: int | None = None
         self.weights_version: str | None = None
+        self.worker = None  # a worker.Worker that runs this model's generations in another process, or None: here
 
     # -- description ---------------------------------------------------------
     @property
@@ -284,6 +286,9 @@ class ModelAdapter:
     def stream(self, **params) -> Iterator[Result]:
         """Yield intermediate results (``done=False``) and then the final one, stamped with its info record."""
         values = self.validate(params)
+        if self.worker is not None:
+            yield from self.worker.stream(self.id, values)
+            return
         model = self.load()
         started = time.perf_counter()
         result = None

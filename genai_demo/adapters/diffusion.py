@@ -24,6 +24,7 @@ class DiffusionAdapter(DigitAdapter):
     id = "image/diffusion"
     family = "diffusion"
     heavy = True  # many network passes per image
+    slow = True
     title = "Diffusion: from pure noise to a digit, one small denoising step at a time"
     description = (
         "A diffusion model is trained to undo noise: it sees digits with noise added and learns to guess that noise. "

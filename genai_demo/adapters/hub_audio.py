@@ -57,6 +57,7 @@ class HubAudioAdapter(HubSource, ModelAdapter):
     modality = "audio"
     family = "hub pipeline"
     heavy = True  # hundreds of decoder passes per request on the CPU; one call at a time (global RNG)
+    slow = True
     weights_files = ("config.json",)
 
     def __init__(self, source: str, weights_root=None):

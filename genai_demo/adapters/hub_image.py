@@ -39,6 +39,7 @@ class HubImageAdapter(HubSource, ModelAdapter):
     modality = "image"
     family = "hub pipeline"
     heavy = True  # a pipeline runs many network passes, one call at a time (its scheduler holds per-call state)
+    slow = True
 
     def __init__(self, source: str, task: str = "auto", weights_root=None):
         super().__init__(weights_root)

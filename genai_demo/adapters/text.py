@@ -68,6 +68,7 @@ class CausalLMAdapter(ModelAdapter):
     modality = "text"
     family = "autoregressive"
     weights_files = ("config.json", "model.safetensors", "tokenizer.json")
+    slow = True  # one network pass per token
 
     def _load(self, weights_dir):
         import torch

@@ -1,0 +1,254 @@
+"""The slow models run in a second process at a lower priority, so the fast ones stay fast when a class is busy.
+
+Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
+the server's interpreter lock busy, and a GAN request (70 ms alone) waited 25 times as long under load. In their
+own process, at ``nice`` +10, the slow models get the CPU that the server and the fast models leave over: the web
+server, the GAN and the VAE answer first, and the slow requests still run whenever a core is free.
+
+The app (``app.py``) starts one ``Worker`` and hands it the adapters marked ``slow``; their ``stream`` then sends the
+validated parameters here and yields the results that come back. The worker builds its own registry from the same
+settings (weights folder, operator-chosen hub models), so it loads only what visitors could already reach. Each
+request runs in its own thread, as it would in the server; the server's queue (one slot for the heavy models, two
+each for text and chorales) still decides how many run at once.
+
+Messages are pickled over a private socket pair that only the two processes hold:
+
+    server -> worker: ("run", id, model_id, values) | ("load", id, model_id) | ("cancel", id) | ("running", id)
+    worker -> server: ("result", id, Result or number) | ("error", id, kind, message) | ("end", id)
+
+If the worker dies (killed, out of memory), the requests it was running end with one clear line, and the next
+request starts a new worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Iterator
+
+from genai_demo import contract
+from genai_demo.contract import GenAIError
+
+log = logging.getLogger("genai_demo.worker")
+
+NICE = 10  # the worker's priority below the server's: it gets about a tenth of a busy core's time beside it
+# Seconds between the intermediate results of one generation sent to the server, per generation running (the first
+# and the last always go): 0.05 s for one visitor; with five at once, 0.25 s each, so the server, which turns every
+# update into images and messages, spends about the same time on streaming however busy the worker is.
+MIN_INTERVAL = 0.05
+ERRORS = {cls.__name__: cls for cls in (contract.ParameterError, contract.ModelUnavailable, contract.UnknownModel)}
+
+
+class WorkerError(GenAIError):
+    """The worker failed a request, or stopped while running it."""
+
+
+class Worker:
+    """The server's end: starts the worker process on first use (and again after it dies) and talks to it."""
+
+    def __init__(self, settings: dict | None = None, nice: int = NICE):
+        """``settings``: the keyword arguments of the worker's ``Registry`` (weights_root, image_pipeline, ...)."""
+        self.settings = {k: (str(v) if v is not None else None) for k, v in (settings or {}).items()}
+        self.nice = nice
+        self._lock = threading.Lock()  # starting the process, and sending
+        self._proc: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._inboxes: dict[int, tuple[queue.Queue, subprocess.Popen]] = {}  # per request: its replies, its process
+        self._ids = itertools.count(1)
+        self._closing = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def stream(self, model_id: str, values: dict) -> Iterator:
+        """Run one generation in the worker: yield its results as they come; stopping early cancels it there."""
+        ended = False
+        rid, inbox = self._send_new("run", model_id, values)
+        try:
+            while True:
+                message = inbox.get()
+                if message[0] == "result":
+                    yield message[2]
+                elif message[0] == "error":
+                    ended = True
+                    raise ERRORS.get(message[2], WorkerError)(message[3])
+                else:
+                    ended = True
+                    return
+        finally:
+            self._inboxes.pop(rid, None)
+            if not ended:  # the visitor left or pressed Stop: the worker stops at its next step
+                self._send("cancel", rid)
+
+    def load(self, model_id: str) -> None:
+        """Load a model in the worker (the app's warm-up); raises its error if it cannot be loaded."""
+        for _ in self._call("load", model_id):
+            pass
+
+    def running(self) -> int:
+        """How many generations the worker is running now."""
+        return next(iter(self._call("running")))
+
+    def _call(self, kind: str, *args):
+        rid, inbox = self._send_new(kind, *args)
+        try:
+            while (message := inbox.get())[0] != "end":
+                if message[0] == "error":
+                    raise ERRORS.get(message[2], WorkerError)(message[3])
+                yield message[2]
+        finally:
+            self._inboxes.pop(rid, None)
+
+    def _send_new(self, kind: str, *args) -> tuple[int, queue.Queue]:
+        rid, inbox = next(self._ids), queue.Queue()
+        with self._lock:
+            self._start()
+            self._inboxes[rid] = (inbox, self._proc)
+            try:
+                self._conn.send((kind, rid, *args))
+            except OSError:  # it died a moment ago; the reader is ending every request
+                inbox.put(("error", rid, "WorkerError", self._death_notice()))
+        return rid, inbox
+
+    def _send(self, *message) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send(message)
+                except OSError:
+                    pass
+
+    def start(self) -> None:
+        """Start the process now (it imports torch and loads models only when asked)."""
+        with self._lock:
+            self._start()
+
+    def _start(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        ours, theirs = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parent.parent)  # importable whatever the app's working folder
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "genai_demo.worker", str(theirs.fileno()), json.dumps(self.settings), str(self.nice)],
+            pass_fds=(theirs.fileno(),), env=env)
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        log.info("started the worker for slow models (pid %d, nice +%d)", self._proc.pid, self.nice)
+        threading.Thread(target=self._read, args=(self._conn, self._proc), name="worker-reader", daemon=True).start()
+
+    def _read(self, conn: Connection, proc: subprocess.Popen) -> None:
+        """Hand each message to the request waiting for it; when the worker dies, end every request it had."""
+        try:
+            while True:
+                message = conn.recv()
+                inbox, _ = self._inboxes.get(message[1], (None, None))
+                if inbox is not None:
+                    inbox.put(message)
+        except (EOFError, OSError):
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        conn.close()
+        notice = self._death_notice(proc)
+        if proc.returncode not in (0, None) and not self._closing:
+            log.warning("%s", notice)
+        for rid, (inbox, sent_to) in list(self._inboxes.items()):
+            if sent_to is proc:  # not the requests already sent to its successor
+                inbox.put(("error", rid, "WorkerError", notice))
+
+    def _death_notice(self, proc=None) -> str:
+        code = (proc or self._proc).poll()
+        return f"the process running the slow models stopped (exit code {code}); please try again"
+
+    def close(self) -> None:
+        self._closing = True
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
+def serve(conn: Connection, settings: dict) -> None:
+    """The worker's loop: one thread per request, every reply through the one connection."""
+    from genai_demo.registry import Registry
+
+    registry = Registry(**settings)
+    send_lock = threading.Lock()
+    cancelled: dict[int, threading.Event] = {}  # per generation running here: set when its visitor left
+
+    def send(*message) -> None:
+        with send_lock:
+            conn.send(message)
+
+    def run(rid: int, kind: str, args: tuple) -> None:
+        try:
+            if kind == "run":
+                model_id, values = args
+                last = -float("inf")
+                for result in registry.get(model_id).stream(**values):
+                    if cancelled[rid].is_set():
+                        log.info("%s cancelled: the visitor left or pressed Stop", model_id)
+                        break
+                    if result.done or time.perf_counter() - last >= MIN_INTERVAL * len(cancelled):
+                        last = time.perf_counter()
+                        send("result", rid, result)
+            elif kind == "load":
+                registry.get(args[0]).load()
+            elif kind == "running":
+                send("result", rid, len(cancelled))  # generations still computing, cancelled or not
+        except GenAIError as e:
+            send("error", rid, type(e).__name__, str(e))
+        except Exception as e:  # a bug: the operator sees the traceback here, the visitor one line
+            log.exception("request %d failed", rid)
+            model = args[0] if args else kind
+            send("error", rid, "WorkerError", f"{model} failed: {type(e).__name__}: {str(e)[:200]}")
+        finally:
+            cancelled.pop(rid, None)
+            try:
+                send("end", rid)
+            except OSError:
+                pass
+
+    while True:
+        try:
+            kind, rid, *args = conn.recv()
+        except (EOFError, OSError):  # the server is gone: so is every visitor waiting for these results
+            os._exit(0)
+        if kind == "cancel":
+            if rid in cancelled:
+                cancelled[rid].set()
+            continue
+        if kind == "run":
+            cancelled[rid] = threading.Event()
+        threading.Thread(target=run, args=(rid, kind, tuple(args)), name=f"request-{rid}", daemon=True).start()
+
+
+def main(argv: list[str]) -> None:
+    fd, settings, nice = int(argv[0]), json.loads(argv[1]), int(argv[2])
+    os.nice(nice)
+    from genai_demo.runtime import prefer_passive_waiting
+
+    prefer_passive_waiting()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s (worker): %(message)s")
+    serve(Connection(fd), settings)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,145 @@
+"""The worker process that runs the slow models: same results as in the server, the same clear errors, a visitor
+who leaves stops the work there, a killed worker ends its requests with one line and is replaced, lower priority."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genai_demo.contract import GenAIError, ModelUnavailable, ParameterError, UnknownModel
+from genai_demo.registry import Registry
+from genai_demo.worker import NICE, Worker, WorkerError
+from tests.conftest import ROOT
+
+SLOW_DIFFUSION = dict(seed=0, num_images=2, label="any", scheduler="DDPM", num_inference_steps=1000)
+
+
+@pytest.fixture(scope="module")
+def served(tiny_weights):
+    """A registry whose slow models run in a worker, the worker, and a plain registry on the same weights."""
+    registry = Registry(tiny_weights)
+    worker = Worker(registry.settings)
+    registry.use_worker(worker)
+    yield registry, worker, Registry(tiny_weights)
+    worker.close()
+
+
+def wait_until(condition, seconds: float = 30.0) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_only_the_slow_models_are_sent_to_the_worker(served):
+    registry, worker, _ = served
+    sent = {a.id for a in registry if a.worker is worker}
+    assert sent == {"image/diffusion", "image/autoregressive", "audio/chorale", "text/shakespeare"}
+    assert registry.get("image/gan").worker is None and registry.get("image/vae").worker is None
+
+
+@pytest.mark.parametrize("model_id, params", [
+    ("image/diffusion", dict(seed=3, num_images=2, label="5", num_inference_steps=4)),
+    ("image/autoregressive", dict(seed=3, num_images=1, label="2")),
+    ("audio/chorale", dict(seed=3, num_bars=2, mode="minor")),
+])
+def test_the_worker_gives_what_the_server_would(served, model_id, params):
+    registry, _, local = served
+    there, here = registry.get(model_id).generate(**params), local.get(model_id).generate(**params)
+    assert len(there.images) == len(here.images)
+    for a, b in zip(there.images, here.images):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert there.files == here.files
+    assert (there.audio is None) == (here.audio is None)
+    if there.audio is not None:
+        assert there.audio[0] == here.audio[0] and np.array_equal(there.audio[1], here.audio[1])
+    assert [f["label"] for f in there.process] == [f["label"] for f in here.process]
+    assert there.info["params"] == here.info["params"] and there.info["model"] == model_id
+    assert there.info["parameters"] == here.info["parameters"] > 0
+
+
+def test_streaming_through_the_worker_yields_steps_then_the_final_result(served):
+    registry, _, _ = served
+    results = list(registry.get("image/diffusion").stream(seed=1, num_images=1, num_inference_steps=20))
+    assert results[-1].done and all(not r.done for r in results[:-1])
+    assert len(results) >= 2  # the first step is sent at once, the rest at most every 0.05 s
+
+
+def test_errors_in_the_worker_reach_the_server_as_the_same_one_line_errors(served):
+    registry, worker, _ = served
+    with pytest.raises(ParameterError, match=r"num_bars=0 is out of range: expected an integer from 1 to 24"):
+        next(worker.stream("audio/chorale", {"num_bars": 0}))  # what the server checks, checked again there
+    with pytest.raises(UnknownModel, match="unknown model 'image/nope'"):
+        next(worker.stream("image/nope", {}))
+    with pytest.raises(ParameterError, match="num_images=99"):
+        registry.get("image/diffusion").generate(num_images=99)  # the server's own check: nothing is sent
+    assert registry.get("audio/chorale").generate(num_bars=1).info["model"] == "audio/chorale"
+
+
+def test_broken_weights_in_the_worker_are_one_line_with_the_fix(tiny_weights, tmp_path):
+    root = tmp_path / "weights"
+    shutil.copytree(tiny_weights / "audio-chorale", root / "audio-chorale")
+    (root / "audio-chorale" / "model.safetensors").write_bytes(b"not a checkpoint")
+    worker = Worker(dict(weights_root=str(root)))
+    try:
+        with pytest.raises(ModelUnavailable, match="audio/chorale is unavailable: .*broken.*retrain them with"):
+            worker.load("audio/chorale")
+        with pytest.raises(ModelUnavailable):
+            next(worker.stream("audio/chorale", {"num_bars": 1}))
+    finally:
+        worker.close()
+
+
+def test_a_visitor_who_leaves_stops_the_work_in_the_worker(served):
+    registry, worker, _ = served
+    stream = registry.get("image/diffusion").stream(**SLOW_DIFFUSION)
+    first = next(stream)
+    assert not first.done and worker.running() == 1
+    stream.close()  # what Gradio does when the visitor disconnects or presses Stop
+    assert wait_until(lambda: worker.running() == 0), "the worker went on computing for nobody"
+    assert registry.get("image/diffusion").generate(seed=1, num_images=1, num_inference_steps=2).done
+
+
+def test_a_killed_worker_ends_its_requests_with_one_line_and_the_next_request_starts_a_new_one(served):
+    registry, worker, _ = served
+    stream = registry.get("image/diffusion").stream(**SLOW_DIFFUSION)
+    next(stream)
+    pid = worker.pid
+    os.kill(pid, 9)
+    with pytest.raises(WorkerError, match=r"the process running the slow models stopped \(exit code -9\); please try "
+                                          "again") as caught:
+        for _ in stream:
+            pass
+    assert isinstance(caught.value, GenAIError)  # the UI shows it as one line
+    result = registry.get("audio/chorale").generate(seed=0, num_bars=1)
+    assert result.done and worker.pid not in (None, pid)
+
+
+def test_the_worker_runs_below_the_servers_priority(served):
+    _, worker, _ = served
+    worker.start()
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+
+
+def test_the_worker_ends_when_the_server_is_killed(tiny_weights):
+    server = subprocess.Popen([sys.executable, "-c", "import sys, time; from genai_demo.worker import Worker; "
+                               f"w = Worker(dict(weights_root={str(tiny_weights)!r})); w.start(); print(w.pid, flush=True); "
+                               "time.sleep(600)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(server.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+        server.kill()  # no clean-up code runs: the worker only sees its connection end
+        server.wait(10)
+        assert wait_until(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+                          .rsplit(")", 1)[1].split()[0]), "the worker outlived the server"
+    finally:
+        server.kill()

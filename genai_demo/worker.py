@@ -1,9 +1,10 @@
 """The slow models run in a second process at a lower priority, so the fast ones stay fast when a class is busy.
 
 Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
-the server's interpreter lock busy, and a GAN request (70 ms alone) waited 25 times as long under load. In their
-own process, at ``nice`` +10, the slow models get the CPU that the server and the fast models leave over: the web
-server, the GAN and the VAE answer first, and the slow requests still run whenever a core is free.
+the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 23 times as long at p95
+once the class was busy. In their own process, at ``nice`` +10, the slow models get the CPU that the server and the
+fast models leave over: the web server, the GAN and the VAE answer first (2x at p95 in the same benchmark), and the
+slow requests still run whenever a core is free.
 
 The app (``app.py``) starts one ``Worker`` and hands it the adapters marked ``slow``; their ``stream`` then sends the
 validated parameters here and yields the results that come back. The worker builds its own registry from the same
@@ -54,7 +55,8 @@ class WorkerError(GenAIError):
 
 
 class Worker:
-    """The server's end: starts the worker process on first use (and again after it dies) and talks to it."""
+    """The server's end: starts the worker process (at ``start()`` or on first use, and again after it dies) and
+    talks to it."""
 
     def __init__(self, settings: dict | None = None, nice: int = NICE):
         """``settings``: the keyword arguments of the worker's ``Registry`` (weights_root, image_pipeline, ...)."""

@@ -1,4 +1,5 @@
-"""Faults: a visitor who leaves in the middle of a stream, and a disk that is full when saving."""
+"""Faults: a visitor who leaves in the middle of a stream, a full queue, a full disk when saving, broken weights;
+and the app's worker process for the slow models (its priority, and the app without it)."""
 
 import errno
 import os
@@ -124,3 +125,23 @@ def test_broken_weights_are_listed_as_unavailable_with_the_fix(tmp_path, tiny_we
     lines = out.splitlines()
     status = lines[next(i for i, line in enumerate(lines) if line.startswith("image/vae ")) + 1]
     assert status.strip().startswith("UNAVAILABLE:") and "python -m genai_demo train image/vae" in status
+
+
+def test_without_the_worker_the_app_runs_every_model_itself(tiny_weights, tmp_path):
+    port = free_port()
+    log = tmp_path / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--no-warmup", "--no-worker"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "GENAI_WEIGHTS_DIR": str(tiny_weights)})
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", proc)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        gallery, _ = client.predict(**{**SLOW, "num_inference_steps": 5}, api_name="/image_diffusion")
+        assert len(gallery) == SLOW["num_images"]
+        assert "started the worker" not in log.read_text()
+        assert not [c for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]  # no child process
+    finally:
+        proc.terminate()
+        proc.wait(10)

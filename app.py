@@ -17,7 +17,7 @@ import sys
 import threading
 
 from genai_demo.registry import Registry
-from genai_demo.runtime import prefer_passive_waiting
+from genai_demo.runtime import freeze_heap, prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
 from genai_demo.ui.i18n import gradio_i18n
@@ -97,6 +97,7 @@ def launch(args: argparse.Namespace) -> None:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(args.auth),
                     show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True,
                     i18n=gradio_i18n())
+    freeze_heap()  # the page's blocks and the imports live as long as the app: no collection walks them again
     print(f"* GenAI playground on {demo.local_url}", flush=True)
     if args.share:
         if demo.share_url:

@@ -251,7 +251,7 @@ class ModelAdapter:
                 reason = self.unavailable_reason()
                 if reason:
                     raise ModelUnavailable(f"{self.id} is unavailable: {reason}")
-                from genai_demo.runtime import configure_torch
+                from genai_demo.runtime import configure_torch, freeze_heap
 
                 configure_torch()
                 try:
@@ -265,6 +265,7 @@ class ModelAdapter:
                 self.num_parameters = self._count_parameters(model)
                 self.weights_version = self._weights_version()
                 self._model = model
+                freeze_heap()  # what the load imported and built lives as long as the process
         return self._model
 
     def _load(self, weights_dir: Path):

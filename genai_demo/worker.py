@@ -2,7 +2,7 @@
 
 Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
 the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 23 times as long at p95
-once the class was busy. In their own process, at ``nice`` +10, the slow models get the CPU that the server and the
+once the class was busy. In their own process, at ``nice`` 19, the slow models get the CPU that the server and the
 fast models leave over: the web server, the GAN and the VAE answer first (2x at p95 in the same benchmark), and the
 slow requests still run whenever a core is free.
 
@@ -42,7 +42,10 @@ from genai_demo.contract import GenAIError
 
 log = logging.getLogger("genai_demo.worker")
 
-NICE = 10  # the worker's priority below the server's: it gets about a tenth of a busy core's time beside it
+# The worker's priority: the lowest. Linux weighs every thread by its own nice level, and the worker runs many
+# (torch's, one per request), so at nice 10 (a tenth of a normal thread's weight each) eight busy worker threads
+# together still weighed almost as much as the server's one; at 19 (1/70 each) they take what the server leaves.
+NICE = 19
 # Seconds between the intermediate results of one generation sent to the server, per generation running (the first
 # and the last always go): 0.05 s for one visitor; with five at once, 0.25 s each, so the server, which turns every
 # update into images and messages, spends about the same time on streaming however busy the worker is.

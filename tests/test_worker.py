@@ -143,3 +143,17 @@ def test_the_worker_ends_when_the_server_is_killed(tiny_weights):
                           .rsplit(")", 1)[1].split()[0]), "the worker outlived the server"
     finally:
         server.kill()
+
+
+def test_loading_a_model_puts_the_long_lived_heap_out_of_the_collectors_reach(tiny_weights):
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    adapter = Registry(tiny_weights).get("image/gan")
+    adapter.load()
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # the model, torch and everything imported so far
+    assert adapter.generate(num_images=2).done
+    gc.collect()  # later garbage is still collected, and the frozen objects stay frozen
+    assert gc.get_freeze_count() == frozen

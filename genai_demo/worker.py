@@ -1,8 +1,8 @@
 """The slow models run in a second process at a lower priority, so the fast ones stay fast when a class is busy.
 
 Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
-the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 23 times as long at p95
-once the class was busy. In their own process, at ``nice`` 19, the slow models get the CPU that the server and the
+the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 18-23 times as long at
+p95 once the class was busy. In their own process, at ``nice`` 19, the slow models get the CPU that the server and the
 fast models leave over: the web server, the GAN and the VAE answer first (2x at p95 in the same benchmark), and the
 slow requests still run whenever a core is free.
 

@@ -132,16 +132,23 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
     return gr.Textbox(value=p.default, max_length=p.max_length, lines=2, **common)
 
 
-def format_info(info: dict, n_images: int, lang: str = "en") -> str:
+def info_line(info: dict, lang: str, count: str | None = None, after_time: tuple[str, ...] = ()) -> str:
+    """The line under every output: model · seed · [what was made] · time · [rates] · parameters · weights."""
     parts = [f"**{info['model']}**", i18n.message("info:seed", lang, seed=info["seed"])]
-    if n_images:
-        parts.append(i18n.message("info:images" if n_images != 1 else "info:image", lang, n=n_images))
+    if count is not None:
+        parts.append(count)
     parts.append(f"{info['seconds'] * 1000:.1f} ms")
+    parts.extend(after_time)
     if info.get("parameters"):
         parts.append(i18n.message("info:parameters", lang, n=info["parameters"]))
     if info.get("weights_version"):
         parts.append(i18n.message("info:weights", lang, version=info["weights_version"]))
     return " · ".join(parts)
+
+
+def format_info(info: dict, n_images: int, lang: str = "en") -> str:
+    count = i18n.message("info:images" if n_images != 1 else "info:image", lang, n=n_images) if n_images else None
+    return info_line(info, lang, count)
 
 
 def to_gallery(result) -> list:
@@ -399,18 +406,10 @@ LIKELIHOOD = {  # bucket name -> (lowest probability, colour), for colouring the
 
 
 def format_text_info(info: dict, lang: str = "en") -> str:
-    parts = [f"**{info['model']}**", i18n.message("info:seed", lang, seed=info["seed"])]
     n = info.get("new_tokens")
-    if n is not None:
-        parts.append(i18n.message("info:tokens" if n != 1 else "info:token", lang, n=n))
-    parts.append(f"{info['seconds'] * 1000:.1f} ms")
-    if n and info["seconds"] > 0:
-        parts.append(i18n.message("info:tokens_per_s", lang, rate=n / info["seconds"]))
-    if info.get("parameters"):
-        parts.append(i18n.message("info:parameters", lang, n=info["parameters"]))
-    if info.get("weights_version"):
-        parts.append(i18n.message("info:weights", lang, version=info["weights_version"]))
-    line = " · ".join(parts)
+    count = i18n.message("info:tokens" if n != 1 else "info:token", lang, n=n) if n is not None else None
+    rate = (i18n.message("info:tokens_per_s", lang, rate=n / info["seconds"]),) if n and info["seconds"] > 0 else ()
+    line = info_line(info, lang, count, rate)
     for note in info.get("notes") or ():
         line += "  \n" + i18n.message("info:note", lang, note=note)
     return line

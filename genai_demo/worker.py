@@ -78,23 +78,7 @@ class Worker:
 
     def stream(self, model_id: str, values: dict) -> Iterator:
         """Run one generation in the worker: yield its results as they come; stopping early cancels it there."""
-        ended = False
-        rid, inbox = self._send_new("run", model_id, values)
-        try:
-            while True:
-                message = inbox.get()
-                if message[0] == "result":
-                    yield message[2]
-                elif message[0] == "error":
-                    ended = True
-                    raise ERRORS.get(message[2], WorkerError)(message[3])
-                else:
-                    ended = True
-                    return
-        finally:
-            self._inboxes.pop(rid, None)
-            if not ended:  # the visitor left or pressed Stop: the worker stops at its next step
-                self._send("cancel", rid)
+        return self._call("run", model_id, values)
 
     def load(self, model_id: str) -> None:
         """Load a model in the worker (the app's warm-up); raises its error if it cannot be loaded."""
@@ -103,17 +87,23 @@ class Worker:
 
     def running(self) -> int:
         """How many generations the worker is running now."""
-        return next(iter(self._call("running")))
+        return list(self._call("running"))[0]
 
-    def _call(self, kind: str, *args):
+    def _call(self, kind: str, *args) -> Iterator:
+        """Send one request; yield its results until its end; raise its error as the server's own error class."""
+        ended = False
         rid, inbox = self._send_new(kind, *args)
         try:
             while (message := inbox.get())[0] != "end":
                 if message[0] == "error":
+                    ended = True
                     raise ERRORS.get(message[2], WorkerError)(message[3])
                 yield message[2]
+            ended = True
         finally:
             self._inboxes.pop(rid, None)
+            if not ended:  # the visitor left or pressed Stop: the worker stops that generation at its next step
+                self._send("cancel", rid)
 
     def _send_new(self, kind: str, *args) -> tuple[int, queue.Queue]:
         rid, inbox = next(self._ids), queue.Queue()

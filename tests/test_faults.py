@@ -13,6 +13,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
+from bench.load import cpu_seconds
 from genai_demo import cli
 from tests.conftest import ROOT, free_port, wait_for_http
 
@@ -68,14 +69,10 @@ def test_the_app_runs_the_slow_models_in_a_lower_priority_worker(tiny_app):
     pid, nice = map(int, found[-1])
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
 
-    def worker_cpu() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-
-    before = worker_cpu()
+    before = cpu_seconds(pid)
     client = Client(url, verbose=False)
     client.predict(**{**SLOW, "num_inference_steps": 20}, api_name="/image_diffusion")
-    assert worker_cpu() > before  # the diffusion model ran there
+    assert cpu_seconds(pid) > before  # the diffusion model ran there
     gallery, _ = client.predict(seed=1, num_images=2, label="any", truncation=1.0, api_name="/image_gan")
     assert len(gallery) == 2
 

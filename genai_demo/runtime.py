@@ -32,7 +32,6 @@ def prefer_passive_waiting() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-
 def freeze_heap() -> None:
     """Put every object alive now out of the garbage collector's reach, so its full collections stay short.
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m genai_demo list | generate | train``.
+"""Command line: ``genai-demo serve | list | generate | train`` (or ``python -m genai_demo ...``).
 
 Every option of ``generate`` comes from the model's declared parameters
 (``--set NAME=VALUE``), checked by the same validation as the UI and the API.
@@ -15,9 +15,9 @@ from pathlib import Path
 from genai_demo.contract import GenAIError, ParameterError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m genai_demo", description="GenAI playground: list, run and train models.")
-    parser.add_argument("--weights-dir", help="folder holding each model's weights (default: the repository's weights/)")
+def build_parser(prog: str = "genai-demo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="GenAI playground: serve the page, list, run and train models.")
+    parser.add_argument("--weights-dir", help="folder holding each model's weights (default: $GENAI_WEIGHTS_DIR, else the weights shipped with the package)")
     parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
                         help="a diffusers pipeline to offer as image/hf (default: $GENAI_IMAGE_PIPELINE)")
     parser.add_argument("--image-pipeline-task", default="auto", choices=("auto", "unconditional", "text-to-image"))
@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--audio-model", metavar="HUB_ID_OR_FOLDER",
                         help="a transformers text-to-audio model to offer as audio/hf (default: $GENAI_AUDIO_MODEL)")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    # Only for the help text: `serve` hands everything after it to the server's own options (serve --help).
+    sub.add_parser("serve", help="serve the page (as `python app.py`; `serve --help` lists its options)", add_help=False)
 
     p = sub.add_parser("list", help="every model, whether it is available, and its parameters")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -145,11 +148,19 @@ def cmd_train(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     from genai_demo.runtime import prefer_passive_waiting
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    prog = prog or Path(sys.argv[0]).name
+    prog = "python -m genai_demo" if prog in ("__main__.py", "-m", "-c", "") else prog
+    if argv[:1] == ["serve"]:
+        from genai_demo.server import main as serve
+
+        serve(argv[1:], prog=f"{prog} serve")
+        return 0
     prefer_passive_waiting()
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     try:
         if args.command == "train":
             return cmd_train(args)

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 WEIGHTS_ENV = "GENAI_WEIGHTS_DIR"
-DEFAULT_WEIGHTS_ROOT = Path(__file__).resolve().parent.parent / "weights"
+# The weights: inside the package when it was installed with pip (``genai_demo/weights``, package data), else the
+# repository's ``weights/`` beside the package; ``$GENAI_WEIGHTS_DIR`` or ``--weights-dir`` name another folder.
+_PACKAGED_WEIGHTS = Path(__file__).resolve().parent / "weights"
+DEFAULT_WEIGHTS_ROOT = _PACKAGED_WEIGHTS if _PACKAGED_WEIGHTS.is_dir() else _PACKAGED_WEIGHTS.parent.parent / "weights"
 KINDS = ("slider", "integer", "choice", "toggle", "text")
 MAX_SEED = 2**32 - 1
 
@@ -196,21 +199,45 @@ class ModelAdapter:
         """Why this model cannot run (cheap: looks at files, loads nothing), or None if it looks ready."""
         if self._load_error:
             return self._load_error
-        missing = [f for f in self.weights_files if not (self.weights_dir / f).is_file()]
+        if not self.weights_root.is_dir():
+            return (f"no weights folder at {self.weights_root}; set ${WEIGHTS_ENV} to the folder that holds "
+                    f"{self.weights_dir.name}/, or train them with: {self.train_command}")
+        missing = [f for f in self._weights_paths() if not (self.weights_dir / f).is_file()]
         if missing:
             return f"weights not found ({', '.join(missing)} missing in {self.weights_dir}); train them with: {self.train_command}"
         return self._check_files()
 
+    def _weights_paths(self) -> list[str]:
+        """``weights_files``, with a safetensors file that was saved in shards (``model.safetensors.index.json``
+        beside it, as ``save_pretrained(max_shard_size=...)`` writes) replaced by its index and its shards."""
+        paths = []
+        for name in self.weights_files:
+            index = self.weights_dir / f"{name}.index.json"
+            if name.endswith(".safetensors") and not (self.weights_dir / name).exists() and index.is_file():
+                try:
+                    shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+                except Exception:  # reported as broken by _check_files, which reads the index again
+                    shards = []
+                folder = str(Path(name).parent)
+                paths += [f"{name}.index.json", *(s if folder == "." else f"{folder}/{s}" for s in shards)]
+            else:
+                paths.append(name)
+        return paths
+
     def _check_files(self) -> str | None:
         """Parse each config's JSON and each safetensors header (cheap: no tensors are read), once per file version."""
+        files = self._weights_paths()
         stamp = tuple((f, (self.weights_dir / f).stat().st_mtime_ns, (self.weights_dir / f).stat().st_size)
-                      for f in self.weights_files)
+                      for f in files)
         if getattr(self, "_checked", (None,))[0] != stamp:
             problem = None
-            for name in self.weights_files:
+            for name in files:
                 path = self.weights_dir / name
                 try:
-                    if name.endswith(".json"):
+                    if name.endswith(".index.json"):
+                        if not json.loads(path.read_text())["weight_map"]:
+                            raise ValueError("the index lists no shards")
+                    elif name.endswith(".json"):
                         json.loads(path.read_text())
                     elif name.endswith(".safetensors"):
                         from safetensors import safe_open
@@ -277,7 +304,7 @@ class ModelAdapter:
     def _weights_version(self) -> str:
         """First 12 hex digits of the SHA-256 of the weights files: names the exact checkpoint in share links."""
         h = hashlib.sha256()
-        for name in self.weights_files:
+        for name in self._weights_paths():
             with open(self.weights_dir / name, "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)

@@ -67,7 +67,7 @@ class CausalLMAdapter(ModelAdapter):
 
     modality = "text"
     family = "autoregressive"
-    weights_files = ("config.json", "model.safetensors", "tokenizer.json")
+    weights_files = ("config.json", "model.safetensors", "tokenizer.json")  # or its shards and their index
     slow = True  # one network pass per token
 
     def _load(self, weights_dir):

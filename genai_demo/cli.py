@@ -1,4 +1,4 @@
-"""Command line: ``genai-demo serve | list | generate | train`` (or ``python -m genai_demo ...``).
+"""Command line: ``genai-demo serve | list | generate | train | publish`` (or ``python -m genai_demo ...``).
 
 Every option of ``generate`` comes from the model's declared parameters
 (``--set NAME=VALUE``), checked by the same validation as the UI and the API.
@@ -54,6 +54,10 @@ def build_parser(prog: str = "genai-demo") -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="use only the first N images (characters for text)")
     p.add_argument("--preset", default="base", help="model size: base (shipped) or tiny (tests)")
     p.add_argument("--dry-run", action="store_true", help="a few steps on a few images, to check that it runs")
+
+    p = sub.add_parser("publish", help="push each weights folder as a model repo and the app as a Gradio Space")
+    p.add_argument("--dry-run", metavar="DIR", help="write what would be pushed to DIR/models/ and DIR/space/ instead")
+    p.add_argument("--namespace", help="Hub user or organisation (default: the logged-in user)")
     return parser
 
 
@@ -164,6 +168,10 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "publish":
+            from genai_demo.publish import publish
+
+            return publish(args.dry_run, args.namespace, args.weights_dir)
         from genai_demo.registry import Registry
 
         registry = Registry(args.weights_dir, image_pipeline=args.image_pipeline,

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 ENV_VAR = "GENAI_MNIST_DIR"
+HUB_ID = "ylecun/mnist"  # the same data on the Hugging Face Hub, for model cards
 
 # (split, images file, labels file); the names every mirror serves.
 FILES = {

@@ -17,6 +17,7 @@ from pathlib import Path
 from genai_demo.contract import GenAIError
 
 ENV_VAR = "GENAI_SHAKESPEARE_DIR"
+HUB_ID = "karpathy/tiny_shakespeare"  # the same text on the Hugging Face Hub, for model cards
 FILE_NAMES = ("tinyshakespeare.txt", "input.txt")
 URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from genai_demo.data.shakespeare import load_shakespeare, split
+from genai_demo.data.shakespeare import HUB_ID, load_shakespeare, split
 from genai_demo.models.charlm import (PRESETS, build_tokenizer, generate_stream, lm_loss, make_model, nats_per_char,
                                       random_batch)
-from genai_demo.train.common import BestWeights, TrainRun, card_tail, invocation, write_summary
+from genai_demo.train.common import BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
 
 MODEL_ID = "text/shakespeare"
 TITLE = "Character-level GPT trained on Tiny Shakespeare"
@@ -117,7 +117,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     summary = {
         "id": MODEL_ID, "title": TITLE, "description": DESCRIPTION,
         "tags": ["text-generation", "character-level", "transformer", "llama", "tiny-shakespeare"],
-        "datasets": ["tiny_shakespeare"],
+        "datasets": [HUB_ID],
         "data": (f"Tiny Shakespeare, {len(text):,} characters: the first {len(train_text):,} train, the last "
                  f"{len(val_text):,} are held out for validation (nanoGPT's 90/10 split); {len(tokenizer)} tokens "
                  f"({len(tokenizer) - 1} characters and <unk>)"),
@@ -142,10 +142,10 @@ def write_card(out_dir) -> None:
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
     losses = t["final_losses"]
-    lines = [
-        "---", "library_name: transformers", "pipeline_tag: text-generation", "license: mit",
-        f"tags: [{', '.join(t['tags'])}]", f"datasets: [{', '.join(t.get('datasets', []))}]", "---", "",
-        f"# {t['title']}", "", t["description"], "",
+    lines = card_front_matter(out_dir, t, library_name="transformers", pipeline_tag="text-generation",
+                              datasets=[HUB_ID], eval_dataset=(HUB_ID, "Tiny Shakespeare"))
+    lines += [
+        "", f"# {t['title']}", "", t["description"], "",
         "## Use", "",
         "```python",
         "from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline",

@@ -19,7 +19,7 @@ from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
                                        unigram_nll, voice_ranges, window_tokens)
 from genai_demo.music import notes_of, piano_roll
-from genai_demo.train.common import BestWeights, TrainRun, card_tail, invocation, write_summary
+from genai_demo.train.common import BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
 
 MODEL_ID = "audio/chorale"
 TITLE = "Chorale GPT trained on Bach's four-part chorales"
@@ -135,9 +135,16 @@ def write_card(out_dir) -> None:
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
     f = t["final_losses"]
-    lines = [
-        "---", "library_name: transformers", "license: mit", f"tags: [{', '.join(t['tags'])}]",
-        "datasets: [music21-bach-chorales]", "---", "", f"# {t['title']}", "", t["description"], "",
+    # The Hub's task: the model is a causal language model over note tokens, so "text-generation" says what it
+    # does; the sound is made afterwards by genai_demo/music.py, so "text-to-audio" would claim a text prompt and
+    # audio out, neither of which the model has.
+    lines = card_front_matter(out_dir, t, library_name="transformers", pipeline_tag="text-generation", datasets=[],
+                              eval_dataset=("music21-bach-chorales", "Bach chorales (music21 corpus)"))
+    lines += [
+        "", f"# {t['title']}", "", t["description"], "",
+        "The chorales come from the corpus bundled with the music21 package (`music21.corpus`), which has no "
+        "Hugging Face Hub dataset id: this card therefore lists no `datasets`, and its figures name the data "
+        "`music21-bach-chorales`.", "",
         "The token encoding (four voices on an eighth-note grid, a bar token every 33 tokens, key normalised) is "
         "described in `genai_demo/data/chorales.py`; `config.json` carries the vocabulary (`chorale_vocab`) and each "
         "voice's range (`voice_ranges`).", "",

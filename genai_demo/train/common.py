@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import shlex
 import sys
 import time
@@ -16,9 +17,8 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from genai_demo.data.mnist import load_mnist
+from genai_demo.data.mnist import HUB_ID as MNIST_HUB_ID, load_mnist
 from genai_demo.runtime import configure_torch
-
 
 def mnist_tensors(data_dir, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """Every MNIST image found in ``data_dir`` as floats in [0, 1], (N, 1, 28, 28), with int64 labels."""
@@ -155,13 +155,13 @@ def write_model_card(out_dir: Path) -> None:
     """README.md (Hugging Face model-card convention) built from training.json and, if present, scores.json."""
     out_dir = Path(out_dir)
     t = json.loads((out_dir / "training.json").read_text())
-    lines = [
-        "---",
-        "library_name: genai-playground",
-        "license: mit",
-        f"tags: [{', '.join(t['tags'])}]",
-        "datasets: [mnist]",
-        "---",
+    # The Hub's task for the digit generators: they take a digit label (or none), not a text prompt, so
+    # "text-to-image" would promise what they cannot do, and the Hub has no class-conditional task;
+    # "unconditional-image-generation" (noise in, image out) is the nearest honest one.
+    task = "image-classification" if "image-classification" in t["tags"] else "unconditional-image-generation"
+    lines = card_front_matter(out_dir, t, library_name="genai-playground", pipeline_tag=task,
+                              datasets=[MNIST_HUB_ID], eval_dataset=(MNIST_HUB_ID, "MNIST"))
+    lines += [
         "",
         f"# {t['title']}",
         "",
@@ -183,6 +183,118 @@ def write_model_card(out_dir: Path) -> None:
     lines += card_tail(out_dir, "the benchmark named in the project README",
                        t.get("limits", "Trained on 28x28 grayscale digits only; it knows nothing else."))
     (out_dir / "README.md").write_text("\n".join(lines))
+
+
+def card_front_matter(out_dir: Path, t: dict, *, library_name: str, pipeline_tag: str, datasets: list[str],
+                      eval_dataset: tuple[str, str]) -> list[str]:
+    """A model card's YAML front matter, written by huggingface_hub's ``ModelCardData`` so the Hub reads it.
+
+    ``datasets`` are Hub dataset ids (empty when the data is not on the Hub); ``eval_dataset`` is the
+    (type, name) the figures were measured on. The figures become ``model-index`` results: those of
+    ``scores.json`` (see ``score_metrics``) or, before a benchmark has run, training.json's held-out ``val_*`` ones.
+    """
+    from huggingface_hub import EvalResult, ModelCardData
+
+    scores_path = Path(out_dir) / "scores.json"
+    if scores_path.exists():
+        metrics = score_metrics(json.loads(scores_path.read_text()))
+    else:
+        note = {"note": f"held out by the training run: {t['data']}"}
+        metrics = [(f"validation {k[4:].replace('_', ' ')}", round(v, 4), note)
+                   for k, v in t["final_losses"].items() if k.startswith("val_")]
+    results = [EvalResult(task_type=pipeline_tag, dataset_type=eval_dataset[0], dataset_name=eval_dataset[1],
+                          metric_type=re.sub(r"\W+", "_", name.replace("%", "percent")).strip("_").lower(),
+                          metric_name=name, metric_value=value, metric_args=args or None)
+                for name, value, args in metrics]
+    data = ModelCardData(model_name=Path(out_dir).name, library_name=library_name, pipeline_tag=pipeline_tag,
+                         license="mit", tags=t["tags"], datasets=datasets or None, eval_results=results or None)
+    return ["---", data.to_yaml(), "---"]
+
+
+_NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+
+
+def _number(text: str) -> int | float:
+    text = text.replace(",", "")
+    return float(text) if "." in text else int(text)
+
+
+def _split_outside_parentheses(text: str, sep: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i >= start and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+    return parts + [text[start:]]
+
+
+def score_metrics(scores: dict) -> list[tuple[str, int | float, dict]]:
+    """``scores.json``'s figures as (metric name, number, args) for a card's ``model-index``.
+
+    A figure that is a JSON object (the sampler settings), one with no number, and the file's other fields
+    (``threads``) go into every metric's args. Every other figure becomes one or more metrics (``_read_figure``).
+    """
+    common = {k: v for k, v in scores.items() if k not in ("command", "date", "figures")}
+    read = []
+    for name, value in scores["figures"].items():
+        try:
+            settings = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            settings = None
+        if isinstance(settings, dict):
+            common.update(settings)
+        elif (figure := _read_figure(name, value)) is not None:
+            read.append(figure)
+        else:
+            common[name] = value  # a setting in words: nothing to measure
+    metrics = []
+    for found, notes in read:
+        args = {**common, **({"note": "; ".join(notes)} if notes else {})}
+        metrics += [(name, number, args) for name, number in found]
+    return metrics
+
+
+def _read_figure(name: str, value) -> tuple[list[tuple[str, int | float]], list[str]] | None:
+    """One figure as (metric name, number) pairs and its notes; None when it does not start with a number.
+
+    Figures are read as the benchmarks write them, "quantity [/ quantity] [(clause; ...)] [, clause]", where a
+    quantity is a number and its unit: "0.7873 / 2.4270 nats (ratio 0.324)" under "held-out NLL per note token,
+    model / unigram" gives "..., model [nats]" 0.7873, "..., unigram [nats]" 2.427 and "..., ratio" 0.324. A
+    clause whose number has no unit but a noun after it ("1000 samples", "first 8 bars") says how the figure was
+    measured: it is a note, like a clause of words only.
+    """
+    if isinstance(value, (int, float)):
+        return [(name, value)], []
+    base, _, tail = name.rpartition(", ")
+    variants = tail.split(" / ") if base and " / " in tail else []
+    base = base if variants else name
+    quantities, clauses = [], []
+    for part in _split_outside_parentheses(value, " / "):
+        head, *rest = _split_outside_parentheses(part, ", ")
+        head, _, inside = head.partition(" (")
+        clauses += (inside[:-1].split("; ") if inside else []) + rest
+        m = re.fullmatch(rf"({_NUMBER})\s*(.*)", head)
+        if m is None:
+            return None
+        quantities.append((_number(m[1]), m[2]))
+    if len(variants) != len(quantities):
+        variants = [""] * len(quantities)
+    # "0.7873 / 2.4270 nats": a number without a unit has the last one's; "249 / 1,000 new characters": a bare
+    # number in the name has the last one's words.
+    last_unit, last_words = quantities[-1][1], re.sub(rf"^{_NUMBER}\s*", "", variants[-1])
+    labels = [v + " " + last_words if re.fullmatch(_NUMBER, v) else v for v in variants]
+    found = [(label, number, unit or last_unit) for (number, unit), label in zip(quantities, labels)]
+    notes = []
+    for clause in clauses:
+        m = re.fullmatch(rf"(.*?)\s*({_NUMBER})(%|x\b| ?ms\b| s\b| nats\b)?\s*(.*)", clause)
+        if m is None or (not m[3] and m[4]):
+            notes.append(clause)
+        else:  # "ratio 0.324", "notes in the key 97.0%", "45.40x the real rate", "0.00x" (generated / real)
+            label = " ".join(filter(None, [m[1], m[4]])) or (" / ".join(filter(None, variants)) if m[3] == "x" else "")
+            found.append((label, _number(m[2]), (m[3] or "").strip()))
+    return [(", ".join(filter(None, [base, label])) + (f" [{unit}]" if unit else ""), number)
+            for label, number, unit in found], notes
 
 
 def card_tail(out_dir: Path, bench_command: str, limits: str) -> list[str]:

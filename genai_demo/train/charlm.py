@@ -16,7 +16,7 @@ import torch
 from genai_demo.data.shakespeare import HUB_ID, load_shakespeare, split
 from genai_demo.models.charlm import (PRESETS, build_tokenizer, generate_stream, lm_loss, make_model, nats_per_char,
                                       random_batch)
-from genai_demo.train.common import BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
+from genai_demo.train.common import MAX_SHARD_SIZE, BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
 
 MODEL_ID = "text/shakespeare"
 TITLE = "Character-level GPT trained on Tiny Shakespeare"
@@ -111,7 +111,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     model.generation_config.do_sample = True  # what pipeline("text-generation") does by default with this folder
     model.generation_config.temperature = 0.8
     model.generation_config.max_new_tokens = 200
-    model.save_pretrained(out_dir)
+    model.save_pretrained(out_dir, max_shard_size=MAX_SHARD_SIZE)
     tokenizer.save_pretrained(out_dir)
     val = nats_per_char(model, val_ids, len(val_text), block)  # the whole held-out 10%, in float32
     summary = {

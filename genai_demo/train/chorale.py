@@ -19,7 +19,7 @@ from genai_demo.data.chorales import VOCAB, load_chorales, split
 from genai_demo.models.chorale import (PRESETS, WINDOW_BARS, loss, make_model, nll_per_token, random_windows, sample,
                                        unigram_nll, voice_ranges, window_tokens)
 from genai_demo.music import notes_of, piano_roll
-from genai_demo.train.common import BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
+from genai_demo.train.common import MAX_SHARD_SIZE, BestWeights, TrainRun, card_front_matter, card_tail, invocation, write_summary
 
 MODEL_ID = "audio/chorale"
 TITLE = "Chorale GPT trained on Bach's four-part chorales"
@@ -97,7 +97,7 @@ def train(data_dir, out_dir, *, preset: str = "base", max_steps: int | None = 40
         val = best.loss
     run.close()
     model.eval()
-    model.save_pretrained(out_dir)
+    model.save_pretrained(out_dir, max_shard_size=MAX_SHARD_SIZE)
     summary = {
         "id": MODEL_ID, "title": TITLE, "description": DESCRIPTION,
         "tags": ["music", "symbolic-music", "bach-chorales", "gpt2", "text-generation"],

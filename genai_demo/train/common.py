@@ -20,6 +20,11 @@ from tqdm.auto import tqdm
 from genai_demo.data.mnist import HUB_ID as MNIST_HUB_ID, load_mnist
 from genai_demo.runtime import configure_torch
 
+# Checkpoints are saved in shards of at most this size: the Hugging Face Hub (and so a Space) refuses files over
+# 10 MB that are not stored with Git LFS, and this repository stores none with LFS.
+MAX_SHARD_SIZE = "8MB"
+
+
 def mnist_tensors(data_dir, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     """Every MNIST image found in ``data_dir`` as floats in [0, 1], (N, 1, 28, 28), with int64 labels."""
     data = load_mnist(data_dir)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from genai_demo.models.diffusion import NULL_CLASS, PRESETS, SCHEDULERS, make_scheduler, make_train_scheduler, make_unet, sample
-from genai_demo.train.common import TrainRun, invocation, mnist_tensors, save_grid, write_summary
+from genai_demo.train.common import MAX_SHARD_SIZE, TrainRun, invocation, mnist_tensors, save_grid, write_summary
 
 DESCRIPTION = (
     "A class-conditional denoising diffusion model: diffusers' UNet2DModel with class embeddings learns to predict the "
@@ -66,7 +66,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
                 *_, (_, _, x, _) = sample(ema, grid_scheduler, fixed_labels, torch.Generator().manual_seed(1234), 20, 2.0)
                 save_grid((x + 1) / 2, Path(out_dir) / "samples" / f"step_{run.step:05d}.png")
     run.close()
-    ema.save_pretrained(Path(out_dir) / "unet")
+    ema.save_pretrained(Path(out_dir) / "unet", max_shard_size=MAX_SHARD_SIZE)
     noise_scheduler.save_pretrained(Path(out_dir) / "scheduler")
     summary = {
         "id": "image/diffusion", "title": "Class-conditional diffusion model on MNIST", "description": DESCRIPTION,

@@ -8,7 +8,9 @@ really draw at those settings (checked by eye on seed 1), so a class sees each c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from genai_demo.ui import i18n
 
@@ -262,3 +264,20 @@ i18n.register({
             "고를 수 있습니다."),
     },
 })
+
+
+def _credits() -> dict[str, str]:
+    """The About tab's credits, from ``docs/credits.md`` (English, then Korean after ``<!-- ko -->``): the repository's
+    copy, or the one a built package carries as ``genai_demo/docs/credits.md``."""
+    package = Path(__file__).resolve().parent.parent
+    for path in (package / "docs" / "credits.md", package.parent / "docs" / "credits.md"):
+        if path.is_file():
+            english, _, korean = path.read_text(encoding="utf-8").partition("<!-- ko -->")
+            # one heading level down: the About tab's own headings are ##
+            return {lang: re.sub(r"^(#+) ", r"#\1 ", text.strip(), flags=re.M)
+                    for lang, text in (("en", english), ("ko", korean or english))}
+    return {"en": "Credits and licences: see docs/credits.md in the source.",
+            "ko": "출처와 라이선스: 소스의 docs/credits.md를 보세요."}
+
+
+i18n.register({lang: {"about:credits": text} for lang, text in _credits().items()})

@@ -92,13 +92,20 @@ def plan(weights_dir: Path | None = None, root: Path = PROJECT_ROOT) -> list[Rep
     return repos
 
 
-def write(repos: list[Repo], out_dir: Path) -> None:
-    """Copy each repository's files to ``out_dir/models/<name>/`` or ``out_dir/space/``."""
+def write(repos: list[Repo], out_dir: Path, namespace: str | None = None) -> None:
+    """Copy each repository's files to ``out_dir/models/<name>/`` or ``out_dir/space/``; with ``namespace``, the
+    Space's card names the model repos under it (``models:`` in its front matter), so the Hub links them."""
     for repo in repos:
         for name, source in repo.files.items():
             target = out_dir / repo.folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+            if repo.repo_type == "space" and name == "README.md" and namespace:
+                from huggingface_hub import SpaceCard
+
+                card = SpaceCard.load(target)
+                card.data.models = [f"{namespace}/{r.name}" for r in repos if r.repo_type == "model"]
+                card.save(target)
 
 
 def summary(repos: list[Repo], namespace: str) -> str:
@@ -126,7 +133,7 @@ def push(repos: list[Repo], namespace: str | None) -> str:
     try:
         namespace = namespace or api.whoami()["name"]
         with tempfile.TemporaryDirectory(prefix="genai-publish-") as staging:
-            write(repos, Path(staging))
+            write(repos, Path(staging), namespace)
             for repo in repos:
                 repo_id = f"{namespace}/{repo.name}"
                 api.create_repo(repo_id, repo_type=repo.repo_type, exist_ok=True,
@@ -146,7 +153,7 @@ def publish(dry_run: str | None, namespace: str | None, weights_dir: str | None 
         out = Path(dry_run)
         if out.exists() and any(out.iterdir()):
             raise PublishError(f"{out} is not empty: give --dry-run a new or empty folder")
-        write(repos, out)
+        write(repos, out, namespace)
         print(f"wrote to {out}, as it would be pushed:\n{summary(repos, namespace or '<your namespace>')}")
         return 0
     namespace = push(repos, namespace)

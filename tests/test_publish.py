@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from huggingface_hub import ModelCard
 
 from tests.conftest import ROOT

@@ -12,15 +12,20 @@ from genai_demo.contract import GenAIError, Param, seed_param
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import Registry
 
-COMPARED = ("image/gan", "image/vae", "image/diffusion", "image/autoregressive")
 LINK_ID = "image/compare"  # what a link names instead of a model: ?tab=image&model=image/compare&seed=7&label=3...
 PARAMS = (
     seed_param(),
     Param("label", "choice", "3", "The digit every model is asked to draw.", label="Digit",
-          choices=tuple(str(d) for d in range(10))),
+          choices=tuple(str(d) for d in range(10)),
+          translations={"ko": ("숫자", "모든 모델에게 그려 달라고 요청할 숫자입니다.")}),
     Param("num_images", "integer", 4, "How many images each model draws.", label="Images per model",
-          minimum=1, maximum=16, step=1),
+          minimum=1, maximum=16, step=1, translations={"ko": ("모델별 이미지 수", "각 모델이 그릴 이미지의 개수입니다.")}),
 )
+
+
+def compared(registry: Registry) -> list[str]:
+    """The models that take part, in the registry's order: those that declare ``compared``."""
+    return [m.id for m in registry if m.compared]
 
 
 def validate(params: dict) -> dict:
@@ -37,7 +42,7 @@ def compare(registry: Registry, judge: DigitJudge, **params) -> Iterator[dict]:
     """
     values = validate(params)
     digit = int(values["label"])
-    for model_id in COMPARED:
+    for model_id in compared(registry):
         adapter = registry.get(model_id)
         record = {"model": model_id, "family": adapter.family}
         try:

@@ -59,6 +59,10 @@ class Param:
     choices: tuple[str, ...] = ()
     max_length: int = 2000  # for text
     advanced: bool = False  # hidden in teacher mode
+    # The page's words in other languages: {"ko": ("label", "help")}; English is ``label`` and ``help`` above.
+    translations: dict = field(default_factory=dict, compare=False)
+    # How the page names a choice, per language (the value itself stays the API's): {"ko": {"major": "장조"}}.
+    choice_names: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -124,7 +128,7 @@ class Param:
         return value
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in (None, (), "")}
+        return {k: v for k, v in asdict(self).items() if v not in (None, (), "", {})}
 
 
 def _fmt(x: float | None) -> str:
@@ -133,7 +137,22 @@ def _fmt(x: float | None) -> str:
 
 def seed_param() -> Param:
     return Param("seed", "integer", 0, "The random seed: the same seed and settings always give the same output.",
-                 minimum=0, maximum=MAX_SEED, step=1)
+                 minimum=0, maximum=MAX_SEED, step=1,
+                 translations={"ko": ("시드", "무작위 시드: 같은 시드와 같은 설정은 언제나 같은 결과를 냅니다.")})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Named values for some of a model's parameters, with a one-line commentary on what they show; the rest go back
+    to their defaults and the seed stays. ``broken`` marks a setting that shows how the model fails."""
+
+    name: str  # its key: "<model id>:preset:<name>"
+    values: dict
+    texts: dict  # per language: (button name, commentary), e.g. {"en": ("Good: truncation 0.7", "clean digits."), ...}
+    broken: bool = False
+
+    def key(self, model_id: str, part: str) -> str:
+        return f"{model_id}:preset:{self.name}:{part}"
 
 
 @dataclass
@@ -170,6 +189,12 @@ class ModelAdapter:
     concurrency: int = 2  # requests of this model the server runs at once; the rest wait in the queue
     heavy: bool = False  # many network passes per request: heavy models share one slot, so fast ones stay fast
     slow: bool = False  # seconds, not milliseconds, per request: the app runs it in its worker process (worker.py)
+    # -- what the page, the CLI and the tests read besides the parameters (docs/adding-a-model.md) --
+    translations: dict = {}  # other languages' title and description: {"ko": {"title": ..., "description": ...}}
+    presets: tuple[Preset, ...] = ()  # good and broken settings, each with its commentary in every language
+    explain_views: tuple[str, ...] = ()  # the "How it works" views that show this model (genai_demo/ui/explain.py)
+    compared: bool = False  # drawn beside the other digit models in the Image tab's comparison (genai_demo/compare.py)
+    trainer: str | None = None  # the module whose ``train`` function makes its weights (python -m genai_demo train ID)
 
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)

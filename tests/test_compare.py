@@ -12,7 +12,9 @@ from genai_demo.registry import Registry
 
 def test_compare_draws_the_same_digit_with_every_family(tiny_weights):
     records = list(compare.compare(Registry(tiny_weights), DigitJudge(tiny_weights), seed=4, label="6", num_images=2))
-    assert [r["model"] for r in records] == list(compare.COMPARED)
+    assert [r["model"] for r in records] == compare.compared(Registry(tiny_weights)) == [
+        m.id for m in Registry(tiny_weights) if m.modality == "image" and m.compared]
+    assert len(records) == 4  # the four families
     for r in records:
         assert len(r["images"]) == 2 and len(r["predicted"]) == 2
         assert 0 <= r["accuracy"] <= 1 and 0 <= r["confidence"] <= 1 and r["seconds_per_image"] > 0

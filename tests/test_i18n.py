@@ -50,15 +50,26 @@ def demo(hub_sources):
 def test_every_parameter_of_every_model_has_a_korean_label_and_help(adapters):
     missing = []
     for adapter in adapters + [type("Compare", (), {"id": "compare", "params": compare.PARAMS})]:
-        korean = i18n.korean_params(adapter.id)
         for p in adapter.params:
-            if p.name not in korean:
+            if "ko" not in p.translations:
                 missing.append(f"{adapter.id}:{p.name}")
                 continue
-            label, help_ko = korean[p.name]
-            assert label.strip(), f"{adapter.id}:{p.name} has an empty Korean label"
+            label, help_ko = p.translations["ko"]
+            assert HANGUL.search(label), f"{adapter.id}:{p.name} has no Korean label"
             assert HANGUL.search(help_ko) and help_ko != p.help, f"{adapter.id}:{p.name} help is not Korean"
-    assert not missing, f"no Korean label/help for {missing} (add them to MODELS_KO in genai_demo/ui/i18n.py)"
+            assert "_" not in p.display_label and "_" not in label, f"{adapter.id}:{p.name}: a code name as label"
+            if p.choice_names:
+                assert set(p.choice_names["ko"]) == set(p.choice_names["en"]), f"{adapter.id}:{p.name} choices"
+    assert not missing, f"no Korean label/help for {missing} (add translations= to their Param declarations)"
+
+
+def test_every_model_declares_its_korean_title_description_and_presets(adapters):
+    for adapter in adapters:
+        ko = adapter.translations.get("ko", {})
+        assert HANGUL.search(ko.get("title", "")) and HANGUL.search(ko.get("description", "")), adapter.id
+        for preset in adapter.presets:
+            assert set(preset.texts) == set(i18n.LANGUAGES), (adapter.id, preset.name)
+            assert all(HANGUL.search(part) for part in preset.texts["ko"]), (adapter.id, preset.name)
 
 
 def test_every_model_has_a_korean_title_and_description(adapters):
@@ -107,8 +118,8 @@ def test_every_control_has_a_label_and_help_in_both_languages(demo):
             for lang in i18n.LANGUAGES:
                 assert tables[lang].get(value.key, "").strip(), (lang, value.key)
         assert tables["en"][control.info.key] == p.help
-        if model_id in i18n.MODELS_KO:
-            assert tables["ko"][control.info.key] == i18n.korean_params(model_id)[p.name][1]
+        if "ko" in p.translations:
+            assert tables["ko"][control.info.key] == p.translations["ko"][1]
 
 
 def test_lessons_presets_and_about_exist_in_both_languages(demo):
@@ -118,26 +129,25 @@ def test_lessons_presets_and_about_exist_in_both_languages(demo):
     about = {lang: i18n.text("about:body", lang) for lang in i18n.LANGUAGES}
     assert "Uneven quality" in about["en"] and "Resource and data demands" in about["en"]
     assert "품질의 일관성 문제" in about["ko"] and "계산 자원" in about["ko"]
-    for model_id, presets in lessons.PRESETS.items():
-        for preset in presets:
+    for adapter in Registry():
+        for preset in adapter.presets:
             for lang in i18n.LANGUAGES:
-                assert i18n.text(preset.key(model_id, "comment"), lang).startswith("**")
+                assert i18n.text(preset.key(adapter.id, "comment"), lang).startswith("**")
 
 
 def test_presets_fit_their_models(adapters):
-    by_id = {a.id: a for a in adapters}
-    for model_id, presets in lessons.PRESETS.items():
-        if model_id not in by_id:
+    for adapter in adapters:
+        if not adapter.presets:
             continue
-        fitting = lessons.presets_for(by_id[model_id])
-        assert fitting, model_id
+        fitting = lessons.presets_for(adapter)
+        assert fitting, adapter.id
         for preset in fitting:
-            values = lessons.preset_values(by_id[model_id], preset, seed=3)
-            assert by_id[model_id].validate(values) == values
+            values = lessons.preset_values(adapter, preset, seed=3)
+            assert adapter.validate(values) == values
 
 
 def test_the_shown_presets_are_the_ones_the_issue_asks_for():
-    values = {(m, p.name): p.values for m, presets in lessons.PRESETS.items() for p in presets}
+    values = {(m.id, p.name): p.values for m in Registry() for p in m.presets}
     assert values[("image/diffusion", "no_guidance")]["guidance_scale"] == 0
     assert values[("image/diffusion", "one_step")]["num_inference_steps"] == 1
     assert values[("text/shakespeare", "babble")]["temperature"] == 2
@@ -255,5 +265,6 @@ def test_the_digit_choice_any_is_named_in_both_languages_but_stays_any(demo):
 
     anys = [dict((value, name) for name, value in block.choices)["any"] for block in demo.blocks.values()
             if isinstance(block, gr.Dropdown) and "any" in [value for _, value in block.choices]]
-    assert anys and all(isinstance(name, I18nData) and name.key == "ui:choice:any" for name in anys)
-    assert i18n.text("ui:choice:any", "en") == "any" and HANGUL.search(i18n.text("ui:choice:any", "ko"))
+    assert len(anys) >= 4 and all(isinstance(name, I18nData) for name in anys)
+    for name in anys:
+        assert i18n.text(name.key, "en") == "any" and HANGUL.search(i18n.text(name.key, "ko"))

@@ -6,7 +6,7 @@ import time
 from typing import Iterator
 
 from genai_demo.adapters.digits import DigitAdapter, digit_params, strip, to_pil
-from genai_demo.contract import Param, Result
+from genai_demo.contract import Param, Preset, Result
 
 MAX_STREAMED_FRAMES = 25  # intermediate images sent to the page (more only if steps are slow, see STREAM_INTERVAL)
 STREAM_INTERVAL = 0.5  # seconds: the longest stretch of work between two streamed frames
@@ -35,15 +35,52 @@ class DiffusionAdapter(DigitAdapter):
     weights_files = ("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json")
     params = digit_params() + (
         Param("scheduler", "choice", "DPM-Solver++", "The sampling method: DPM-Solver++ is good in 20 steps, DDIM in "
-              "about 50, DDPM (the original) needs hundreds.", choices=("DPM-Solver++", "DDIM", "DDPM")),
+              "about 50, DDPM (the original) needs hundreds.", label="Sampling method",
+              choices=("DPM-Solver++", "DDIM", "DDPM"),
+              translations={"ko": ("샘플링 방법", "노이즈를 걷어 내는 방법입니다. DPM-Solver++는 20단계로 충분하고, "
+                                                "DDIM은 약 50단계, DDPM(원조 방법)은 수백 단계가 필요합니다.")}),
         Param("num_inference_steps", "integer", 20, "How many denoising steps: more is slower and usually cleaner; "
-              "1 step gives a blur.", label="Denoising steps", minimum=1, maximum=1000, step=1),
+              "1 step gives a blur.", label="Denoising steps", minimum=1, maximum=1000, step=1,
+              translations={"ko": ("노이즈 제거 단계 수", "노이즈를 걷어 내는 단계의 수입니다. 많을수록 느리지만 대개 더 "
+                                                       "깨끗합니다. 1단계면 흐릿한 얼룩이 됩니다.")}),
         Param("guidance_scale", "slider", 3.0, "Classifier-free guidance: 0 ignores the digit you asked for, 1 follows "
               "it plainly, higher follows it harder (too high looks overcooked).", label="Guidance scale",
-              minimum=0.0, maximum=15.0, step=0.5),
+              minimum=0.0, maximum=15.0, step=0.5,
+              translations={"ko": ("가이던스 세기", "분류기 없는 가이던스: 0은 요청한 숫자를 무시하고, 1은 그대로 "
+                                                  "따르고, 더 높으면 더 강하게 따릅니다(너무 높으면 과하게 익은 듯 "
+                                                  "보입니다).")}),
         Param("eta", "slider", 0.0, "DDIM only: 0 makes sampling deterministic given the start noise, 1 adds fresh "
-              "noise at every step like DDPM.", minimum=0.0, maximum=1.0, step=0.1, advanced=True),
+              "noise at every step like DDPM.", label="Fresh noise per step (DDIM)", minimum=0.0, maximum=1.0,
+              step=0.1, advanced=True,
+              translations={"ko": ("단계마다 새 노이즈(DDIM)", "DDIM 전용: 0이면 시작 노이즈가 같을 때 샘플링이 "
+                                                            "결정적이고, 1이면 DDPM처럼 매 단계 새 노이즈를 더합니다.")}),
     )
+    translations = {"ko": {
+        "title": "확산 모델: 순수한 노이즈에서 숫자까지, 한 번에 조금씩 노이즈 제거",
+        "description": "확산 모델은 노이즈를 걷어 내도록 학습합니다. 노이즈가 섞인 숫자를 보고 그 노이즈를 "
+                       "맞히는 법을 배우는 것이죠. 그림을 그릴 때는 순수한 잡음에서 시작해, 매 단계 예측한 노이즈를 "
+                       "조금씩 걷어 내어 숫자가 나타나게 합니다. 실행되는 동안 이미지가 선명해지는 모습을 "
+                       "지켜보세요. 샘플링 방법은 각 단계의 크기를, 가이던스는 요청한 숫자를 얼마나 강하게 따를지를 "
+                       "정합니다.",
+    }}
+    presets = (
+        Preset("good", {"label": "3", "scheduler": "DPM-Solver++", "num_inference_steps": 20, "guidance_scale": 3.0}, {
+            "en": ("Good: 20 steps, guidance 3", "crisp 3s, each one different."),
+            "ko": ("좋음: 20단계, 가이던스 3", "또렷한 3들이 나오고, 모두 조금씩 다릅니다.")}),
+        Preset("no_guidance", {"label": "3", "guidance_scale": 0.0}, {
+            "en": ("Broken: guidance 0", "it ignores the digit asked for: random digits, some of them not digits at "
+                                         "all."),
+            "ko": ("망가짐: 가이던스 0", "요청한 숫자를 무시합니다. 아무 숫자나 나오고, 일부는 숫자조차 아닙니다.")},
+            broken=True),
+        Preset("one_step", {"label": "3", "num_inference_steps": 1}, {
+            "en": ("Broken: one denoising step", "a blurry 3 in a haze of leftover noise."),
+            "ko": ("망가짐: 노이즈 제거 1단계", "남은 노이즈 속에 흐릿한 3이 보일 뿐입니다.")}, broken=True),
+        Preset("overcooked", {"label": "3", "guidance_scale": 15.0}, {
+            "en": ("Too much: guidance 15", "thick, overcooked strokes, all alike."),
+            "ko": ("과함: 가이던스 15", "굵고 과하게 익은 듯한 획, 모두 비슷합니다.")}, broken=True),
+    )
+    compared = True
+    trainer = "genai_demo.train.diffusion"
 
     def _load(self, weights_dir):
         from diffusers import DDPMScheduler, UNet2DModel

@@ -13,9 +13,11 @@ def digit_params() -> tuple[Param, ...]:
     return (
         seed_param(),
         Param("num_images", "integer", 16, "How many digits to draw at once.", label="Number of images",
-              minimum=1, maximum=64, step=1),
+              minimum=1, maximum=64, step=1, translations={"ko": ("이미지 수", "한 번에 그릴 숫자의 개수입니다.")}),
         Param("label", "choice", "any", "Which digit to draw; 'any' picks a random digit for each image.",
-              label="Digit", choices=LABEL_CHOICES),
+              label="Digit", choices=LABEL_CHOICES,
+              translations={"ko": ("숫자", "그릴 숫자입니다. '아무 숫자'는 이미지마다 숫자를 무작위로 고릅니다.")},
+              choice_names={"en": {"any": "any"}, "ko": {"any": "아무 숫자"}}),
     )
 
 

@@ -72,17 +72,32 @@ class HubAudioAdapter(HubSource, ModelAdapter):
             "models (VITS / MMS) read the text aloud instead. It was trained by others on far more data than this "
             "playground has; listen to how well it follows the description, and to what it costs."
         )
+        self.translations = {"ko": {
+            "title": f"Hugging Face 오디오 모델: {source}",
+            "description": f"Hugging Face 허브의 사전 학습된 텍스트-오디오 모델({source})로, transformers 라이브러리가 "
+                           "실행합니다. MusicGen 계열 모델은 MusicLM처럼 동작합니다. 텍스트 인코더가 설명을 읽고, "
+                           "트랜스포머가 음악을 오디오 코덱 토큰의 연속(초당 약 50개, 텍스트 모델의 글자처럼)으로 "
+                           "쓰면, 코덱의 디코더가 그 토큰을 파형으로 바꿉니다. 음성 모델(VITS / MMS)은 대신 텍스트를 "
+                           "소리 내어 읽습니다. 이 놀이터보다 훨씬 많은 데이터로 다른 사람들이 학습시켰습니다. 설명을 "
+                           "얼마나 잘 따르는지, 비용이 얼마나 드는지 들어 보세요.",
+        }}
         self._run_lock = threading.Lock()  # the pipeline samples with torch's global RNG: one call at a time
         self.params = (
             Param("prompt", "text", "a calm organ chorale in four voices",
                   "What the audio should sound like, in words (instruments, mood, style; or the words to speak).",
-                  max_length=500),
+                  label="Description", max_length=500,
+                  translations={"ko": ("설명", "오디오가 어떻게 들려야 하는지 말로 적습니다(악기, 분위기, 양식, 또는 "
+                                             "읽을 문장).")}),
             Param("duration", "slider", 5, "How many seconds of audio to make: longer takes proportionally longer. "
                   "Speech models choose their own length and ignore it.", label="Duration (seconds)",
-                  minimum=1, maximum=MAX_SECONDS, step=1),
+                  minimum=1, maximum=MAX_SECONDS, step=1,
+                  translations={"ko": ("길이(초)", "만들 오디오의 길이(초)입니다. 길수록 그만큼 오래 걸립니다. 음성 "
+                                                "모델은 스스로 길이를 정하므로 무시합니다.")}),
             Param("guidance_scale", "slider", 3.0, "How strongly to follow the description (classifier-free "
                   "guidance); 1 turns it off. Only MusicGen-style models use it.", label="Guidance scale",
-                  minimum=1.0, maximum=10.0, step=0.5, advanced=True),
+                  minimum=1.0, maximum=10.0, step=0.5, advanced=True,
+                  translations={"ko": ("가이던스 세기", "설명을 얼마나 강하게 따를지(분류기 없는 가이던스)입니다. 1이면 "
+                                                      "끕니다. MusicGen 계열 모델만 사용합니다.")}),
             seed_param(),
         )
 

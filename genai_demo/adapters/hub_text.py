@@ -44,11 +44,21 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
             "sub-word tokens rather than characters and was trained by others on far more text than this "
             "playground has; compare what it writes, and how sure it is of each next token."
         )
-        self.params = text_params("Once upon a time", "sub-word pieces, about 3/4 of a word each", 100, 50)
+        self.translations = {"ko": {
+            "title": f"Hugging Face 모델: {source}",
+            "description": f"Hugging Face 허브의 사전 학습된 {'지시를 따르는 ' if self.chat else ''}언어 "
+                           f"모델({source})로, transformers 라이브러리가 셰익스피어 모델과 같은 샘플링 루프로 "
+                           "실행합니다. 글자가 아니라 하위 단어 토큰을 읽으며, 이 놀이터보다 훨씬 많은 텍스트로 다른 "
+                           "사람들이 학습시켰습니다. 무엇을 쓰는지, 다음 토큰을 얼마나 확신하는지 비교해 보세요.",
+        }}
+        self.params = text_params("Once upon a time", ("sub-word pieces, about 3/4 of a word each",
+                                                       "하위 단어 조각, 한 조각이 단어의 약 3/4"), 100, 50)
         if self.chat:
             self.params = self.params[:1] + (Param(
                 "apply_chat_template", "toggle", True, "Wrap the prompt as a user's message in the model's chat "
-                "format, so an instruct model answers it instead of continuing it.", label="apply_chat_template"),
+                "format, so an instruct model answers it instead of continuing it.", label="Answer as a chat",
+                translations={"ko": ("채팅으로 답하기", "시작 글을 모델의 채팅 형식에 맞춘 사용자 메시지로 감싸서, "
+                                                     "지시를 따르는 모델이 이어 쓰는 대신 답하게 합니다.")}),
             ) + self.params[1:]
 
 

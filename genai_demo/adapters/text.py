@@ -13,32 +13,66 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
+from genai_demo.contract import ModelAdapter, Param, ParameterError, Preset, Result, seed_param
 
 NUM_CANDIDATES = 10  # next-token candidates kept per step for the view
 
 
-def text_params(prompt: str, unit: str, max_new_tokens: int, top_k: int, temperature: float = 0.8) -> tuple[Param, ...]:
-    """The sampling controls, named as transformers' ``generate`` names them, with help for students."""
+def text_params(prompt: str, unit: tuple[str, str], max_new_tokens: int, top_k: int,
+                temperature: float = 0.8) -> tuple[Param, ...]:
+    """The sampling controls, named as transformers' ``generate`` names them, with plain labels and help for students.
+    ``unit``: what a token is, in English and Korean ("characters", "글자")."""
     return (
         Param("prompt", "text", prompt, "The text to continue; an empty prompt starts from a new line.",
-              label="Prompt", max_length=2000),
-        Param("max_new_tokens", "integer", max_new_tokens, f"How many tokens ({unit}) to write after the prompt.",
-              label="max_new_tokens", minimum=1, maximum=1000, step=1),
+              label="Prompt", max_length=2000,
+              translations={"ko": ("시작 글", "이어서 쓸 텍스트입니다. 비어 있으면 새 줄에서 시작합니다.")}),
+        Param("max_new_tokens", "integer", max_new_tokens, f"How many tokens ({unit[0]}) to write after the prompt.",
+              label=f"Length ({unit[0].split(',')[0]})", minimum=1, maximum=1000, step=1,
+              translations={"ko": (f"길이({unit[1].split(',')[0]} 수)",
+                                   f"시작 글 뒤에 쓸 토큰({unit[1]})의 개수입니다.")}),
         Param("do_sample", "toggle", True, "On: draw each token at random from its probabilities. Off (greedy): "
-              "always take the most likely token, which soon repeats itself.", label="do_sample"),
+              "always take the most likely token, which soon repeats itself.", label="Draw at random",
+              translations={"ko": ("무작위로 뽑기", "켜면: 각 토큰을 확률에 따라 무작위로 뽑습니다. 끄면(탐욕적 "
+                                                  "디코딩): 언제나 가장 가능성 높은 토큰을 고르므로 곧 같은 말을 "
+                                                  "되풀이합니다.")}),
         Param("temperature", "slider", temperature, "Divides the scores before they become probabilities: below 1 "
               "sharpens them (safe, repetitive), above 1 flattens them (surprising, then babble).",
-              label="temperature", minimum=0.05, maximum=3.0, step=0.05),
+              label="Temperature", minimum=0.05, maximum=3.0, step=0.05,
+              translations={"ko": ("온도", "점수를 확률로 바꾸기 전에 나누는 값입니다. 1보다 작으면 확률이 뾰족해지고"
+                                         "(안전하지만 반복적), 1보다 크면 평평해집니다(놀랍다가 결국 횡설수설).")}),
         Param("top_k", "integer", top_k, "Draw only from the k most likely tokens; 0 keeps every token.",
-              label="top_k", minimum=0, maximum=200, step=1),
+              label="Only the k likeliest (top-k)", minimum=0, maximum=200, step=1,
+              translations={"ko": ("가장 그럴듯한 k개만(top-k)", "가장 가능성 높은 k개의 토큰 중에서만 뽑습니다. 0이면 "
+                                                               "모든 토큰을 남깁니다.")}),
         Param("top_p", "slider", 1.0, "Nucleus sampling: draw only from the most likely tokens whose probabilities "
-              "add up to p; 1 keeps every token.", label="top_p", minimum=0.0, maximum=1.0, step=0.01),
+              "add up to p; 1 keeps every token.", label="Likeliest up to a total of p (top-p)", minimum=0.0,
+              maximum=1.0, step=0.01,
+              translations={"ko": ("합이 p가 될 때까지만(top-p)", "확률의 합이 p가 될 때까지의 가장 가능성 높은 "
+                                                                "토큰들 중에서만 뽑습니다. 1이면 모든 토큰을 "
+                                                                "남깁니다.")}),
         Param("repetition_penalty", "slider", 1.0, "Makes every token already in the text less likely: 1 is off, "
-              "about 1.2 discourages loops.", label="repetition_penalty", minimum=1.0, maximum=2.0, step=0.05,
-              advanced=True),
+              "about 1.2 discourages loops.", label="Repetition penalty", minimum=1.0, maximum=2.0, step=0.05,
+              advanced=True,
+              translations={"ko": ("반복 벌점", "이미 텍스트에 나온 토큰을 덜 나오게 합니다. 1은 끔, 1.2 정도면 같은 "
+                                             "말의 반복을 줄입니다.")}),
         seed_param(),
     )
+
+
+# Good and broken settings of any text model (the Shakespeare GPT and an operator's hub model alike).
+TEXT_PRESETS = (
+    Preset("good", {"temperature": 0.8, "do_sample": True}, {
+        "en": ("Good: temperature 0.8", "lines that look like a play, mostly real words."),
+        "ko": ("좋음: 온도 0.8", "희곡처럼 보이는 줄들, 대부분 실제 단어입니다.")}),
+    Preset("babble", {"temperature": 2.0, "do_sample": True}, {
+        "en": ("Broken: temperature 2", "babble: unlikely letters win, words fall apart."),
+        "ko": ("망가짐: 온도 2", "횡설수설: 가능성 낮은 글자가 뽑혀 단어가 무너집니다.")}, broken=True),
+    Preset("greedy", {"do_sample": False}, {
+        "en": ("Broken: no random draw", "greedy: always the likeliest letter, so it soon loops (\"the seat of the "
+                                         "seat\")."),
+        "ko": ("망가짐: 무작위로 뽑지 않기", "탐욕적 디코딩: 언제나 가장 그럴듯한 글자만 골라 곧 같은 말을 "
+                                         "되풀이합니다(\"the seat of the seat\").")}, broken=True),
+)
 
 
 @dataclass
@@ -67,6 +101,7 @@ class CausalLMAdapter(ModelAdapter):
 
     modality = "text"
     family = "autoregressive"
+    presets = TEXT_PRESETS
     weights_files = ("config.json", "model.safetensors", "tokenizer.json")  # or its shards and their index
     slow = True  # one network pass per token
 
@@ -175,4 +210,12 @@ class ShakespeareAdapter(CausalLMAdapter):
         "from those probabilities, appends it, and asks again. Temperature, top-k and top-p reshape the "
         "probabilities before each draw: open 'How it was written' to see them for every character."
     )
-    params = text_params("ROMEO:\n", "characters", 300, 0)
+    translations = {"ko": {
+        "title": "처음부터 만든 GPT: 셰익스피어, 한 번에 한 글자씩",
+        "description": "이 프로젝트가 셰익스피어 희곡 백만 글자로 학습한 작은 GPT 방식의 트랜스포머입니다. 지금까지의 "
+                       "텍스트를 읽고 다음에 올 수 있는 모든 글자에 확률을 줍니다. 글쓰기는 그 확률에서 한 글자를 "
+                       "뽑아 덧붙이고 다시 묻는 일의 반복입니다. 온도, top-k, top-p는 매번 뽑기 전에 확률의 모양을 "
+                       "바꿉니다. '어떻게 썼나'를 열면 글자마다 그 확률을 볼 수 있습니다.",
+    }}
+    params = text_params("ROMEO:\n", ("characters", "글자"), 300, 0)
+    trainer = "genai_demo.train.charlm"

@@ -1,23 +1,18 @@
 """Training commands for the models the playground trains from scratch.
 
-``TRAINERS`` maps a target name (a model id, or ``mnist-classifier`` for the
-benchmarks' judge) to its module's ``train`` function. Modules are imported
-only when a target is trained, so listing them costs nothing.
+``TRAINERS`` maps a target name to the module whose ``train`` function makes its weights: every registered model
+that declares a ``trainer``, and ``mnist-classifier``, the benchmarks' judge, which is not a model of the page.
+Modules are imported only when a target is trained, so listing them costs nothing.
 """
 
 from __future__ import annotations
 
 import importlib
 
-TRAINERS = {
-    "image/gan": "genai_demo.train.gan",
-    "image/vae": "genai_demo.train.vae",
-    "image/diffusion": "genai_demo.train.diffusion",
-    "image/autoregressive": "genai_demo.train.pixelcnn",
-    "text/shakespeare": "genai_demo.train.charlm",
-    "audio/chorale": "genai_demo.train.chorale",
-    "mnist-classifier": "genai_demo.train.classifier",
-}
+from genai_demo.registry import ADAPTERS
+
+TRAINERS = {**{cls.id: cls.trainer for cls in ADAPTERS if cls.trainer},
+            "mnist-classifier": "genai_demo.train.classifier"}
 
 
 def get_trainer(target: str):

@@ -615,24 +615,24 @@ def training_view(weights_root, tab: gr.Tab, first: tuple[str, ...] = (), prefix
 
 # -- the section --------------------------------------------------------------------------------------------------
 
+# The views a model can declare in ``ModelAdapter.explain_views``, by name; each is built with (adapter, its tab).
+VIEWS = {"gan": lambda adapter, tab: gan_view(adapter), "vae": vae_view}
+
+
 def explain_section(modality: str, models: list, process: gr.State | None = None) -> None:
     """The "How it works" accordion of a tab: the families present among ``models``, the process, and training.
 
     ``process`` is the tab's state holding the last generation's process frames (``Result.process``).
     """
-    by_id = {m.id: m for m in models}
-    gan_adapter, vae_adapter = by_id.get("image/gan"), by_id.get("image/vae")
     weights_root = models[0].weights_root if models else None
     prefix = "" if modality == "image" else f"{modality}-"  # the image tab's copy keeps the plain ids
     with gr.Accordion(_t("explain:title"), open=False, elem_id=f"{modality}-explain"):
         gr.Markdown(_t("explain:intro"))
         with gr.Tabs():
-            if gan_adapter is not None:
-                with gr.Tab(_t("explain:tab:gan"), id=f"{modality}-explain-gan"):
-                    gan_view(gan_adapter)
-            if vae_adapter is not None:
-                with gr.Tab(_t("explain:tab:vae"), id=f"{modality}-explain-vae") as tab:
-                    vae_view(vae_adapter, tab)
+            for adapter in models:  # each model's own views, as it declares them (``explain_views``)
+                for view in adapter.explain_views:
+                    with gr.Tab(_t(f"explain:tab:{view}"), id=f"{modality}-explain-{view}") as tab:
+                        VIEWS[view](adapter, tab)
             if process is not None:
                 with gr.Tab(_t("explain:tab:process"), id=f"{modality}-explain-process"):
                     process_view(process, prefix)

@@ -1,138 +1,25 @@
-"""Lessons and presets: what each tab teaches, in English and Korean, and settings that show good and broken output.
+"""Lessons: what each tab teaches, in English and Korean; and how a model's presets apply.
 
 The lessons retell the project's seed document (``shared/seed/genai-introduction.md``, written in both
-languages): what generative AI is, the four families, and its limits (the About tab). Each preset is a set
-of values for one model with a one-line commentary; the commentaries describe what the shipped weights
-really draw at those settings (checked by eye on seed 1), so a class sees each control's failure mode.
+languages): what generative AI is, the four families, and its limits (the About tab). Each model declares its
+presets next to it (``ModelAdapter.presets``): values with a one-line commentary that describes what the shipped
+weights really draw at those settings (checked by eye on seed 1), so a class sees each control's failure mode.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from genai_demo.contract import Preset
 from genai_demo.ui import i18n
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Named values for some of a model's parameters; the rest go back to their defaults, the seed stays."""
-
-    name: str  # the key's last part: "<model id>:preset:<name>"
-    values: dict = field(default_factory=dict)
-    broken: bool = False  # a setting that shows how a model fails
-
-    def key(self, model_id: str, part: str) -> str:
-        return f"{model_id}:preset:{self.name}:{part}"
-
-
-_TEXT_PRESETS = (
-    Preset("good", {"temperature": 0.8, "do_sample": True}),
-    Preset("babble", {"temperature": 2.0, "do_sample": True}, broken=True),
-    Preset("greedy", {"do_sample": False}, broken=True),
-)
-PRESETS: dict[str, tuple[Preset, ...]] = {
-    "image/gan": (
-        Preset("tidy", {"truncation": 0.7}),
-        Preset("same", {"label": "3", "truncation": 0.0}, broken=True),
-        Preset("wild", {"truncation": 2.0}, broken=True),
-    ),
-    "image/vae": (
-        Preset("typical", {"temperature": 0.7}),
-        Preset("average", {"label": "3", "temperature": 0.0}, broken=True),
-        Preset("wild", {"temperature": 3.0}, broken=True),
-    ),
-    "image/diffusion": (
-        Preset("good", {"label": "3", "scheduler": "DPM-Solver++", "num_inference_steps": 20, "guidance_scale": 3.0}),
-        Preset("no_guidance", {"label": "3", "guidance_scale": 0.0}, broken=True),
-        Preset("one_step", {"label": "3", "num_inference_steps": 1}, broken=True),
-        Preset("overcooked", {"label": "3", "guidance_scale": 15.0}, broken=True),
-    ),
-    "image/autoregressive": (
-        Preset("good", {"num_images": 4, "label": "3", "temperature": 1.0}),
-        Preset("greedy", {"num_images": 4, "label": "3", "temperature": 0.0}, broken=True),
-        Preset("hot", {"num_images": 4, "label": "3", "temperature": 2.0}, broken=True),
-    ),
-    "audio/chorale": (
-        Preset("good", {"temperature": 0.9, "forbid_parallels": True}),
-        Preset("cold", {"temperature": 0.3}, broken=True),
-        Preset("hot", {"temperature": 2.0}, broken=True),
-        Preset("no_rule", {"forbid_parallels": False}, broken=True),
-    ),
-    "text/shakespeare": _TEXT_PRESETS,
-    "text/hf": _TEXT_PRESETS,
-    "image/hf": (
-        Preset("one_step", {"num_inference_steps": 1}, broken=True),
-    ),
-}
-
-_PRESET_TEXTS = {  # (model id, preset name) -> ((en name, en commentary), (ko name, ko commentary))
-    ("audio/chorale", "good"): (("Good: temperature 0.9", "four voices in C major or A minor, about 16 notes a bar, "
-                                                          "as in Bach's own chorales."),
-                                ("좋음: 온도 0.9", "다장조나 가단조의 네 성부, 바흐의 코랄처럼 한 마디에 음이 약 16개입니다.")),
-    ("audio/chorale", "cold"): (("Dull: temperature 0.3", "safe, slow chords held for long: every note in the key, "
-                                                          "little melody."),
-                                ("밋밋함: 온도 0.3", "안전하고 느린 화음이 길게 이어집니다. 모든 음이 조성 안에 있지만 "
-                                                   "선율은 거의 없습니다.")),
-    ("audio/chorale", "hot"): (("Broken: temperature 2", "restless eighth notes in every voice and notes outside the "
-                                                         "key: the harmony falls apart."),
-                               ("망가짐: 온도 2", "모든 성부에 쉴 새 없는 8분음표와 조성 밖의 음이 나와 화성이 "
-                                                "무너집니다.")),
-    ("audio/chorale", "no_rule"): (("The model alone: no parallel rule", "listen for two voices sliding together in "
-                                                                        "fifths or octaves, which Bach avoids."),
-                                   ("모델만: 평행 규칙 없음", "두 성부가 5도나 8도로 나란히 미끄러지는 소리를 들어 "
-                                                            "보세요. 바흐는 이를 피합니다.")),
-    ("image/gan", "tidy"): (("Good: truncation 0.7", "clean, typical digits, still all different."),
-                            ("좋음: 절단 0.7", "깔끔하고 전형적인 숫자들이 나오지만, 여전히 모두 다릅니다.")),
-    ("image/gan", "same"): (("Broken: truncation 0", "the same 3 every time: with no noise there is no variety."),
-                            ("망가짐: 절단 0", "매번 똑같은 3이 나옵니다. 노이즈가 없으면 다양성도 없습니다.")),
-    ("image/gan", "wild"): (("Broken: truncation 2", "noise far beyond what it trained on: blobs and broken strokes."),
-                            ("망가짐: 절단 2", "학습 때보다 훨씬 큰 노이즈: 얼룩과 끊어진 획이 나옵니다.")),
-    ("image/vae", "typical"): (("Good: temperature 0.7", "tidy, smooth digits, slightly blurry as VAEs are."),
-                               ("좋음: 온도 0.7", "VAE답게 약간 흐릿하지만 깔끔하고 매끄러운 숫자들입니다.")),
-    ("image/vae", "average"): (("Broken: temperature 0", "one blurry average 3, repeated: the centre of the latent "
-                                "space."),
-                               ("망가짐: 온도 0", "흐릿한 평균 3 하나가 반복됩니다. 잠재 공간의 한가운데입니다.")),
-    ("image/vae", "wild"): (("Broken: temperature 3", "codes far from the bell curve decode to shapeless blots."),
-                            ("망가짐: 온도 3", "종 모양 분포에서 멀리 떨어진 코드는 형체 없는 얼룩으로 복원됩니다.")),
-    ("image/diffusion", "good"): (("Good: 20 steps, guidance 3", "crisp 3s, each one different."),
-                                  ("좋음: 20단계, 가이던스 3", "또렷한 3들이 나오고, 모두 조금씩 다릅니다.")),
-    ("image/diffusion", "no_guidance"): (("Broken: guidance 0", "it ignores the digit asked for: random digits, "
-                                          "some of them not digits at all."),
-                                         ("망가짐: 가이던스 0", "요청한 숫자를 무시합니다. 아무 숫자나 나오고, 일부는 "
-                                          "숫자조차 아닙니다.")),
-    ("image/diffusion", "one_step"): (("Broken: one denoising step", "a blurry 3 in a haze of leftover noise."),
-                                      ("망가짐: 노이즈 제거 1단계", "남은 노이즈 속에 흐릿한 3이 보일 뿐입니다.")),
-    ("image/diffusion", "overcooked"): (("Too much: guidance 15", "thick, overcooked strokes, all alike."),
-                                        ("과함: 가이던스 15", "굵고 과하게 익은 듯한 획, 모두 비슷합니다.")),
-    ("image/autoregressive", "good"): (("Good: temperature 1", "pixels sampled as trained: readable, varied 3s."),
-                                       ("좋음: 온도 1", "학습한 그대로 픽셀을 뽑습니다. 알아볼 수 있고 다양한 3들입니다.")),
-    ("image/autoregressive", "greedy"): (("Broken: temperature 0", "a blank black square: the most likely shade of "
-                                          "every pixel is black."),
-                                         ("망가짐: 온도 0", "새까만 빈 사각형: 모든 픽셀에서 가장 가능성 높은 명암은 "
-                                          "검은색입니다.")),
-    ("image/autoregressive", "hot"): (("Broken: temperature 2", "unlikely shades win too often: speckles and tangled "
-                                       "strokes."),
-                                      ("망가짐: 온도 2", "가능성 낮은 명암이 너무 자주 뽑혀 얼룩과 엉킨 획이 생깁니다.")),
-    ("text", "good"): (("Good: temperature 0.8", "lines that look like a play, mostly real words."),
-                       ("좋음: 온도 0.8", "희곡처럼 보이는 줄들, 대부분 실제 단어입니다.")),
-    ("text", "babble"): (("Broken: temperature 2", "babble: unlikely letters win, words fall apart."),
-                         ("망가짐: 온도 2", "횡설수설: 가능성 낮은 글자가 뽑혀 단어가 무너집니다.")),
-    ("text", "greedy"): (("Broken: do_sample off", "greedy: always the likeliest letter, so it soon loops (\"the seat "
-                          "of the seat\")."),
-                         ("망가짐: do_sample 끔", "탐욕적 디코딩: 언제나 가장 그럴듯한 글자만 골라 곧 같은 말을 "
-                          "되풀이합니다(\"the seat of the seat\").")),
-    ("image/hf", "one_step"): (("Broken: one denoising step", "mostly noise: one step cannot undo it."),
-                               ("망가짐: 노이즈 제거 1단계", "거의 노이즈입니다. 한 단계로는 노이즈를 걷어 낼 수 없습니다.")),
-}
 
 
 def presets_for(adapter) -> tuple[Preset, ...]:
     """The presets that fit this adapter: every value names one of its parameters and passes its validation."""
     names = {p.name: p for p in adapter.params}
     fitting = []
-    for preset in PRESETS.get(adapter.id, ()):
+    for preset in adapter.presets:
         try:
             if all(k in names and names[k].validate(v) == v for k, v in preset.values.items()):
                 fitting.append(preset)
@@ -148,20 +35,6 @@ def preset_values(adapter, preset: Preset, seed=None) -> dict:
     if seed is not None and "seed" in values:
         values["seed"] = seed
     return values
-
-
-def _register_presets() -> None:
-    en, ko = {}, {}
-    for model_id, presets in PRESETS.items():
-        for preset in presets:
-            texts = _PRESET_TEXTS[("text", preset.name) if model_id.startswith("text/") else (model_id, preset.name)]
-            for lang_table, (name, comment) in ((en, texts[0]), (ko, texts[1])):
-                lang_table[preset.key(model_id, "name")] = name
-                lang_table[preset.key(model_id, "comment")] = f"**{name}**: {comment}"
-    i18n.register({"en": en, "ko": ko})
-
-
-_register_presets()
 
 
 # -- lessons ------------------------------------------------------------------------------------------------------

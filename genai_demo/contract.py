@@ -190,7 +190,8 @@ class ModelAdapter:
     heavy: bool = False  # many network passes per request: heavy models share one slot, so fast ones stay fast
     slow: bool = False  # seconds, not milliseconds, per request: the app runs it in its worker process (worker.py)
     # -- what the page, the CLI and the tests read besides the parameters (docs/adding-a-model.md) --
-    translations: dict = {}  # other languages' title and description: {"ko": {"title": ..., "description": ...}}
+    # Other languages' title and description (and family, if the page does not know it): {"ko": {"title": ...}}
+    translations: dict = {}
     presets: tuple[Preset, ...] = ()  # good and broken settings, each with its commentary in every language
     explain_views: tuple[str, ...] = ()  # the "How it works" views that show this model (genai_demo/ui/explain.py)
     compared: bool = False  # drawn beside the other digit models in the Image tab's comparison (genai_demo/compare.py)

@@ -1,4 +1,5 @@
-"""The explicit list of models. Adding a model = writing one adapter and adding one line here.
+"""The explicit list of models. Adding a model = writing its files and adding one line here
+(docs/adding-a-model.md walks through an example).
 
 Importing this module is cheap: adapters import torch and friends only when used.
 """
@@ -31,14 +32,14 @@ MODALITIES = ("image", "text", "audio")
 class Registry:
     """The adapters of one app or CLI process, each created once and shared by every request."""
 
-    def __init__(self, weights_root: str | Path | None = None, adapters=ADAPTERS, *,
+    def __init__(self, weights_root: str | Path | None = None, adapters=None, *,
                  image_pipeline: str | None = None, image_pipeline_task: str = "auto", text_model: str | None = None,
                  audio_model: str | None = None):
         """``image_pipeline``: a diffusers pipeline (hub id or folder) chosen by the operator, shown as ``image/hf``;
         by default ``$GENAI_IMAGE_PIPELINE``, and none if that is unset. ``text_model``: likewise a transformers
         causal language model, shown as ``text/hf``; by default ``$GENAI_TEXT_MODEL``. ``audio_model``: likewise a
         transformers text-to-audio model (e.g. MusicGen), shown as ``audio/hf``; by default ``$GENAI_AUDIO_MODEL``."""
-        self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in adapters}
+        self.models: dict[str, ModelAdapter] = {cls.id: cls(weights_root) for cls in (adapters or ADAPTERS)}
         image_pipeline = image_pipeline or os.environ.get("GENAI_IMAGE_PIPELINE")
         text_model = text_model or os.environ.get("GENAI_TEXT_MODEL")
         audio_model = audio_model or os.environ.get("GENAI_AUDIO_MODEL")

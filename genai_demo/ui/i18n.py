@@ -311,7 +311,7 @@ def register_model(adapter) -> None:
     for lang in LANGUAGES:
         own = adapter.translations.get(lang, {})
         title, description = _plain(own.get("title", adapter.title)), _plain(own.get("description", adapter.description))
-        family = _PAGE[lang].get(f"family:{adapter.family}", adapter.family)
+        family = own.get("family") or _PAGE[lang].get(f"family:{adapter.family}", adapter.family)
         tables[lang] = {model_key(adapter.id, "title"): title, model_key(adapter.id, "description"): description,
                         model_key(adapter.id, "intro"): f"### {title}\n{description}",
                         model_key(adapter.id, "choice"): f"{family}: {adapter.id}"}

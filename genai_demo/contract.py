@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import os
 import threading
 import time
@@ -32,7 +33,17 @@ class GenAIError(Exception):
 
 
 class ParameterError(GenAIError, ValueError):
-    """A parameter is missing, of the wrong type, out of range or unknown."""
+    """A parameter is missing, of the wrong type, out of range or unknown.
+
+    The message is the CLI's and the API's line, naming the parameter by its code name. ``param``, ``reason`` (one
+    of REASONS) and ``value`` let the page say the same in the learner's language, naming the control as shown."""
+
+    REASONS = ("missing", "wrong_type", "not_number", "not_finite", "not_whole", "out_of_range", "not_choice",
+               "not_toggle", "too_long", "empty")
+
+    def __init__(self, message: str, *, param: "Param | None" = None, reason: str | None = None, value: Any = None):
+        super().__init__(message)
+        self.param, self.reason, self.value = param, reason, value
 
 
 class ModelUnavailable(GenAIError):
@@ -87,44 +98,50 @@ class Param:
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ParameterError naming what is allowed."""
-        def bad(why: str) -> ParameterError:
-            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-            return ParameterError(f"{self.name}={shown} {why}: expected {self.describe_range()}")
+        def bad(why: str, reason: str) -> ParameterError:
+            shown = shown_value(value)
+            return ParameterError(f"{self.name}={shown} {why}: expected {self.describe_range()}", param=self,
+                                  reason=reason, value=value)
 
         if value is None:
-            raise ParameterError(f"{self.name} is missing: expected {self.describe_range()}")
+            raise ParameterError(f"{self.name} is missing: expected {self.describe_range()}", param=self,
+                                 reason="missing")
         if self.kind in ("slider", "integer"):
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise bad("has the wrong type")
+                raise bad("has the wrong type", "wrong_type")
             try:
                 number = float(value)
             except (ValueError, OverflowError):  # "abc", or an integer too large for a float (10**400)
-                raise bad("is not a number") from None
+                if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
+                    raise bad("is out of range", "out_of_range") from None
+                raise bad("is not a number", "not_number") from None
             if not math.isfinite(number):
-                raise bad("is not a finite number")
+                raise bad("is not a finite number", "not_finite")
             if self.kind == "integer":
                 if number != int(number):
-                    raise bad("is not a whole number")
-                number = int(number)
+                    raise bad("is not a whole number", "not_whole")
+                number = int(value) if isinstance(value, int) else int(number)
             if (self.minimum is not None and number < self.minimum) or (self.maximum is not None and number > self.maximum):
-                raise ParameterError(f"{self.name}={_fmt(number)} is out of range: expected {self.describe_range()}")
+                raise ParameterError(f"{self.name}={shown_value(value)} is out of range: expected {self.describe_range()}",
+                                     param=self, reason="out_of_range", value=value)
             return number
         if self.kind == "choice":
             if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise bad("has the wrong type")
+                raise bad("has the wrong type", "wrong_type")
             if str(value) not in self.choices:
-                raise bad("is not a known choice")
+                raise bad("is not a known choice", "not_choice")
             return str(value)
         if self.kind == "toggle":
             if isinstance(value, bool):
                 return value
             if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
                 return value.lower() in ("true", "1", "yes")
-            raise bad("is not true or false")
+            raise bad("is not true or false", "not_toggle")
         if not isinstance(value, str):
-            raise bad("has the wrong type")
+            raise bad("has the wrong type", "wrong_type")
         if len(value) > self.max_length:
-            raise ParameterError(f"{self.name} is {len(value):,} characters long: expected {self.describe_range()}")
+            raise ParameterError(f"{self.name} is {len(value):,} characters long: expected {self.describe_range()}",
+                                 param=self, reason="too_long", value=value)
         return value
 
     def to_dict(self) -> dict:
@@ -132,7 +149,29 @@ class Param:
 
 
 def _fmt(x: float | None) -> str:
-    return "any" if x is None else (str(int(x)) if float(x).is_integer() else f"{x:g}")
+    if x is None:
+        return "any"
+    if isinstance(x, int):  # exactly as given, however long (a seed typed with 23 digits stays those digits)
+        return str(x)
+    if abs(x) >= 1e15:  # beyond the digits a float keeps: do not invent the rest
+        return f"{x:.6g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def shown_value(value: Any, limit: int = 40) -> str:
+    """A value as an error message quotes it: numbers as written, other values by repr, cut to ``limit``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, float):
+        text = _fmt(value) if math.isfinite(value) else repr(value)
+    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        text = value.strip()  # a number typed as text (a link, the CLI): as typed
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def seed_param() -> Param:

@@ -178,7 +178,8 @@ class ChoraleAdapter(ModelAdapter):
         else:
             opening = self.openings.get(continue_from)
             if opening is None:
-                raise ParameterError(f"continue_from={continue_from[:40]!r} is not a known chorale")
+                raise ParameterError(f"continue_from={continue_from[:40]!r} is not a known chorale",
+                                     param=self.param("continue_from"), reason="not_choice", value=continue_from)
             prefix = [ID[t] for t in opening["tokens"]]
             given_bars, mode = (len(prefix) - 2) // TOKENS_PER_BAR, opening["mode"]
         total_steps = (given_bars + num_bars) * STEPS_PER_BAR

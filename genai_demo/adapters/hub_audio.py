@@ -111,7 +111,7 @@ class HubAudioAdapter(HubSource, ModelAdapter):
         values = super().validate(params)
         if not values["prompt"].strip():
             raise ParameterError("prompt is empty: expected a description of the audio, "
-                                 f"{self.param('prompt').describe_range()}")
+                                 f"{self.param('prompt').describe_range()}", param=self.param("prompt"), reason="empty")
         return values
 
     def _load(self, source_dir):

@@ -125,7 +125,8 @@ class CausalLMAdapter(ModelAdapter):
             return super().validate(params)
         except ParameterError as e:
             if str(e).startswith("temperature=") and "out of range" in str(e):
-                raise ParameterError(f"{e} (for always the most likely token, turn do_sample off)") from None
+                raise ParameterError(f"{e} (for always the most likely token, turn do_sample off)", param=e.param,
+                                     reason=e.reason, value=e.value) from None
             raise
 
     # -- prompt ------------------------------------------------------------------

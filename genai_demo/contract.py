@@ -235,6 +235,7 @@ class ModelAdapter:
     explain_views: tuple[str, ...] = ()  # the "How it works" views that show this model (genai_demo/ui/explain.py)
     compared: bool = False  # drawn beside the other digit models in the Image tab's comparison (genai_demo/compare.py)
     trainer: str | None = None  # the module whose ``train`` function makes its weights (python -m genai_demo train ID)
+    words: dict = {}  # the words it writes into results (``words.Say`` templates), translated: {"ko": {template: ...}}
 
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)

@@ -133,7 +133,7 @@ def test_diffusion_streams_through_the_api(client):
     assert len(outputs) >= 3  # intermediate galleries, then the final one
     gallery, info = job.result()
     assert [g["caption"] for g in gallery] == ["2", "2"] and info.startswith("**image/diffusion** · seed 5 · 2 images")
-    assert outputs[0][0][0]["caption"] == "step 1/6"
+    assert outputs[0][0][0]["caption"] == "step 1 of 6"
 
 
 def test_compare_returns_every_family_judged(client):

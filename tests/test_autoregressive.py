@@ -64,10 +64,10 @@ def test_adapter_streams_rows_and_returns_the_confidence_view(tiny_weights):
     ar = Registry(tiny_weights).get("image/autoregressive")
     results = list(ar.stream(seed=2, num_images=2, label="7", temperature=0.8))
     assert len(results) == 28 and [r.done for r in results] == [False] * 27 + [True]
-    assert results[0].captions == ["row 1/28", "row 1/28"]
+    assert results[0].captions == ["row 1 of 28", "row 1 of 28"]
     final = results[-1]
     assert final.labels == [7, 7] and final.images[0].size == (28, 28)
     assert len(final.process) == 14 and final.process[-1]["label"] == "rows 1-28 of 28"
-    assert set(final.process[-1]["images"]) == {"drawn so far", "probability of each chosen shade"}
+    assert set(final.process[-1]["images"]) == {"drawn so far", "probability of each chosen shade (dark: a surprising choice)"}
     with pytest.raises(ParameterError, match="temperature=-1 is out of range"):
         ar.generate(temperature=-1)

@@ -81,7 +81,7 @@ def test_adapter_streams_intermediate_images_then_the_result_with_its_trajectory
     assert [r.done for r in results] == [False, False, False, True]
     final = results[-1]
     assert len(final.images) == 3 and final.images[0].size == (28, 28) and final.labels == [5, 5, 5]
-    assert [f["label"] for f in final.process] == [f"step {i}/4 (t = {t})" for i, t in
+    assert [f["label"] for f in final.process] == [f"step {i} of 4 (t = {t})" for i, t in
                                                    zip(range(1, 5), (750, 500, 250, 0))]
     assert set(final.process[0]["images"]) == {"noisy image x_t", "predicted clean image x_0"}
     again = diffusion.generate(seed=3, num_images=3, label="5", scheduler="DDIM", num_inference_steps=4,

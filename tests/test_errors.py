@@ -53,3 +53,27 @@ def test_other_errors_get_a_sentence_in_the_page_language():
     assert errors.for_page(GenAIError("plain"), "en") == "plain"
     assert HANGUL.search(errors.for_page(RuntimeError("boom"), "ko")) and "RuntimeError: boom" in errors.for_page(
         RuntimeError("boom"), "ko")
+
+
+def test_the_words_a_model_writes_into_its_results_are_declared_in_korean(tiny_weights):
+    """Every ``Say`` in a result (captions, process labels, the names of process pictures) has a Korean template."""
+    from genai_demo.words import Say, say, words_of
+
+    registry = Registry(tiny_weights)
+    cheap = {"num_images": 2, "num_inference_steps": 2, "max_new_tokens": 3, "num_bars": 1}
+    for adapter in registry:
+        if adapter.unavailable_reason():
+            adapter = type(adapter)()  # the shipped weights (the chorale and text models have no tiny ones here)
+        params = {k: v for k, v in cheap.items() if k in {p.name for p in adapter.params}}
+        said = []
+        for result in adapter.stream(seed=1, **params):
+            said += list(result.captions)
+            for frame in result.process:
+                said += [frame["label"], *frame.get("images", {})]
+        table = words_of(adapter, "ko")
+        for text in said:
+            if isinstance(text, Say):
+                assert text.template in table, (adapter.id, text.template)
+                assert HANGUL.search(say(text, adapter, "ko")), (adapter.id, text)
+            else:
+                assert not re.search(r"[A-Za-z]{3,}", text), (adapter.id, text)  # digits only, nothing to translate

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from genai_demo.adapters.digits import DigitAdapter, digit_params, strip, to_pil
 from genai_demo.contract import Param, Preset, Result
+from genai_demo.words import Say
 
 
 class AutoregressiveAdapter(DigitAdapter):
@@ -49,6 +50,11 @@ class AutoregressiveAdapter(DigitAdapter):
     )
     compared = True
     trainer = "genai_demo.train.pixelcnn"
+    words = {"ko": {"rows 1-{row} of {rows}": "{rows}줄 중 1~{row}번째 줄",
+                    "row {row} of {rows}": "{rows}줄 중 {row}번째 줄",
+                    "drawn so far": "지금까지 그린 것",
+                    "probability of each chosen shade (dark: a surprising choice)":
+                        "고른 명암마다의 확률(어두울수록 뜻밖의 선택)"}}
 
     def _load(self, weights_dir):
         from genai_demo.models.pixelcnn import PixelCNN
@@ -69,10 +75,11 @@ class AutoregressiveAdapter(DigitAdapter):
             shown = images.clone()
             shown[:, :, row + 1 :, :] = 0.25  # not yet drawn: mid-grey, so the page shows how far it has got
             if row % 2 == 1 or row == canvas.shape[1] - 1:
-                process.append({"label": f"rows 1-{row + 1} of 28", "images": {
-                    "drawn so far": strip(to_pil(shown[:8])),
-                    "probability of each chosen shade": strip(to_pil(confidence.clone())),
+                process.append({"label": Say("rows 1-{row} of {rows}", row=row + 1, rows=canvas.shape[1]), "images": {
+                    Say("drawn so far"): strip(to_pil(shown[:8])),
+                    Say("probability of each chosen shade (dark: a surprising choice)"): strip(to_pil(confidence.clone())),
                 }})
             if row < canvas.shape[1] - 1:
-                yield Result(images=to_pil(shown), labels=requested, done=False, captions=[f"row {row + 1}/28"] * num_images)
+                yield Result(images=to_pil(shown), labels=requested, done=False,
+                             captions=[Say("row {row} of {rows}", row=row + 1, rows=canvas.shape[1])] * num_images)
         yield Result(images=to_pil(images), labels=requested, captions=captions, process=process)

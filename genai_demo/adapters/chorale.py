@@ -12,6 +12,7 @@ from typing import Iterator
 
 from genai_demo.contract import ModelAdapter, Param, ParameterError, Preset, Result, seed_param
 from genai_demo.music import INSTRUMENTS, SAMPLE_RATE, notes_of, piano_roll, synthesize, to_midi, to_wav
+from genai_demo.words import Say
 
 FROM_SCRATCH = "none: compose from the first bar"
 _KO_LETTERS = {"C": "다", "D": "라", "E": "마", "F": "바", "G": "사", "A": "가", "B": "나"}
@@ -150,6 +151,14 @@ class ChoraleAdapter(ModelAdapter):
                                          "피합니다.")}, broken=True),
     )
     trainer = "genai_demo.train.chorale"
+    words = {"ko": {
+        "bar {bar} of {bars}: on average the model gave each token it chose (a note, hold or rest) a probability of "
+        "{p:.0%}": "{bars}마디 중 {bar}마디: 모델은 고른 토큰(음, 유지, 쉼)마다 평균 {p:.0%}의 확률을 주었습니다",
+        "the piece so far; each new note pale if the model thought it unlikely":
+            "지금까지의 곡. 모델이 그럴듯하지 않다고 본 새 음은 옅게 그립니다",
+        "bar {bar} of {bars}": "{bars}마디 중 {bar}마디",
+        "piano roll": "피아노 롤",
+    }}
 
     def _load(self, weights_dir):
         import torch
@@ -205,13 +214,15 @@ class ChoraleAdapter(ModelAdapter):
                 # MAX_FRAMES of them, drawn half as wide as the result, so a long piece stays a few MB.
                 if bar % -(-num_bars // MAX_FRAMES) == 0 or bar == num_bars:
                     process.append({
-                        "label": f"bar {bar} of {num_bars}: on average the model gave each token it chose (a note, "
-                                 f"hold or rest) a probability of {sum(recent) / len(recent):.0%}",
-                        "images": {"the piece so far; each new note pale if the model thought it unlikely":
+                        "label": Say("bar {bar} of {bars}: on average the model gave each token it chose (a note, "
+                                     "hold or rest) a probability of {p:.0%}", bar=bar, bars=num_bars,
+                                     p=sum(recent) / len(recent)),
+                        "images": {Say("the piece so far; each new note pale if the model thought it unlikely"):
                                    piano_roll(notes, total_steps, step_px=6, highlight_from=highlight,
                                               confidence=confidence)}})
                 if bar < num_bars:
-                    yield Result(images=[roll], captions=[f"bar {bar}/{num_bars}"], done=False, process=process,
+                    yield Result(images=[roll], captions=[Say("bar {bar} of {bars}", bar=bar, bars=num_bars)],
+                                 done=False, process=process,
                                  info={"mode": mode})
         notes = notes_of(tokens, transpose)
         audio = synthesize(notes, tempo, instrument)
@@ -219,7 +230,7 @@ class ChoraleAdapter(ModelAdapter):
         files = {"chorale.mid": to_midi(notes, tempo, title, PROGRAMS[instrument]),
                  "chorale.wav": to_wav(audio, SAMPLE_RATE)}
         yield Result(images=[piano_roll(notes, total_steps, highlight_from=highlight)], audio=(SAMPLE_RATE, audio),
-                     files=files, process=process, captions=["piano roll"],
+                     files=files, process=process, captions=[Say("piano roll")],
                      info={"mode": mode, "num_notes": len(notes), "audio_seconds": round(len(audio) / SAMPLE_RATE, 2),
                            "mean_p_chosen": round(sum(probs) / max(1, len(probs)), 4),
                            "tokens": [int(t) for t in tokens]})

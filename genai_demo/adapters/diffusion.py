@@ -7,6 +7,7 @@ from typing import Iterator
 
 from genai_demo.adapters.digits import DigitAdapter, digit_params, strip, to_pil
 from genai_demo.contract import Param, Preset, Result
+from genai_demo.words import Say
 
 MAX_STREAMED_FRAMES = 25  # intermediate images sent to the page (more only if steps are slow, see STREAM_INTERVAL)
 STREAM_INTERVAL = 0.5  # seconds: the longest stretch of work between two streamed frames
@@ -81,6 +82,10 @@ class DiffusionAdapter(DigitAdapter):
     )
     compared = True
     trainer = "genai_demo.train.diffusion"
+    words = {"ko": {"step {step} of {steps} (t = {t})": "{steps}단계 중 {step}단계 (t = {t})",
+                    "step {step} of {steps}": "{steps}단계 중 {step}단계",
+                    "noisy image x_t": "노이즈가 섞인 이미지 x_t",
+                    "predicted clean image x_0": "모델이 예측한 깨끗한 이미지 x_0"}}
 
     def _load(self, weights_dir):
         from diffusers import DDPMScheduler, UNet2DModel
@@ -103,14 +108,16 @@ class DiffusionAdapter(DigitAdapter):
         last_yield = time.perf_counter()
         for i, t, x, x0 in sample(unet, sched, labels, generator, num_inference_steps, guidance_scale, eta):
             if i in kept:  # the first 8 images: where the sample is, and where the model thinks it is heading
-                process.append({"label": f"step {i + 1}/{num_inference_steps} (t = {t})", "images": {
-                    "noisy image x_t": strip(to_pil((x[:8].clamp(-1, 1) + 1) / 2)),
-                    "predicted clean image x_0": strip(to_pil((x0[:8] + 1) / 2)),
+                process.append({"label": Say("step {step} of {steps} (t = {t})", step=i + 1, steps=num_inference_steps,
+                                             t=int(t)), "images": {
+                    Say("noisy image x_t"): strip(to_pil((x[:8].clamp(-1, 1) + 1) / 2)),
+                    Say("predicted clean image x_0"): strip(to_pil((x0[:8] + 1) / 2)),
                 }})
             # Stream the planned frames, and at least every half second: a visitor who leaves stops the work at
             # the next frame, so frames must not be far apart.
             if i < num_inference_steps - 1 and (i in streamed or time.perf_counter() - last_yield > STREAM_INTERVAL):
                 last_yield = time.perf_counter()
                 yield Result(images=to_pil((x + 1) / 2), labels=requested,
-                             captions=[f"step {i + 1}/{num_inference_steps}"] * num_images, done=False)
+                             captions=[Say("step {step} of {steps}", step=i + 1, steps=num_inference_steps)] * num_images,
+                             done=False)
         yield Result(images=to_pil((x.clamp(-1, 1) + 1) / 2), labels=requested, captions=captions, process=process)

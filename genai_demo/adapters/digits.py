@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from genai_demo.contract import ModelAdapter, Param, Result, seed_param
+from genai_demo.words import Say
 
 LABEL_CHOICES = ("any",) + tuple(str(d) for d in range(10))
 
@@ -25,6 +26,7 @@ class DigitAdapter(ModelAdapter):
     """A model that draws 28x28 digits given labels; subclasses implement ``_sample``."""
 
     modality = "image"
+    words = {"ko": {"{digit} (random)": "{digit}(무작위)"}}
 
     def _labels(self, seed: int, num_images: int, label: str):
         """A private generator seeded for this request, the digit for each image, and what to record and show."""
@@ -37,7 +39,7 @@ class DigitAdapter(ModelAdapter):
         else:
             labels = torch.full((num_images,), int(label), dtype=torch.long)
         requested = [-1 if label == "any" else int(label)] * num_images
-        captions = [f"{d}" + (" (random)" if label == "any" else "") for d in labels.tolist()]
+        captions = [Say("{digit} (random)", digit=d) if label == "any" else str(d) for d in labels.tolist()]
         return generator, labels, requested, captions
 
     def _generate(self, model, *, seed: int, num_images: int, label: str, **extra) -> Iterator[Result]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from genai_demo.contract import ModelAdapter, Param, ParameterError, Preset, Result, seed_param
+from genai_demo.words import Say
 
 NUM_CANDIDATES = 10  # next-token candidates kept per step for the view
 
@@ -102,6 +103,8 @@ class CausalLMAdapter(ModelAdapter):
     modality = "text"
     family = "autoregressive"
     presets = TEXT_PRESETS
+    words = {"ko": {"token {n}: {piece!r}, probability {p_model:.1%} by the model, {p_sampled:.1%} after the sampling "
+                    "settings": "토큰 {n}: {piece!r}, 모델의 확률 {p_model:.1%}, 샘플링 설정을 거친 뒤 {p_sampled:.1%}"}}
     weights_files = ("config.json", "model.safetensors", "tokenizer.json")  # or its shards and their index
     slow = True  # one network pass per token
 
@@ -188,8 +191,9 @@ class CausalLMAdapter(ModelAdapter):
         for step in steps:
             new_ids.append(step.token_id)
             frames.append({
-                "label": f"token {len(new_ids)}: {lm.piece(step.token_id)!r}, probability "
-                         f"{step.p_model:.1%} by the model, {step.p_sampled:.1%} after the sampling settings",
+                "label": Say("token {n}: {piece!r}, probability {p_model:.1%} by the model, {p_sampled:.1%} after "
+                             "the sampling settings", n=len(new_ids), piece=lm.piece(step.token_id),
+                             p_model=step.p_model, p_sampled=step.p_sampled),
                 "token": lm.piece(step.token_id), "p_model": step.p_model, "p_sampled": step.p_sampled,
                 "candidates": [{"token": lm.piece(i), "p_model": pm, "p_sampled": ps, "chosen": i == step.token_id}
                                for i, pm, ps in step.candidates],

@@ -9,6 +9,9 @@ Where it listens: ``--host``/``--port`` win; else ``$GENAI_HOST``/``$GENAI_PORT`
 else Gradio's own ``$GRADIO_SERVER_NAME``/``$GRADIO_SERVER_PORT`` and the
 ``$PORT`` that most hosts set; else ``0.0.0.0:7860`` inside a Hugging Face Space
 (``$SPACE_ID`` is set there) and ``127.0.0.1:7860`` anywhere else.
+
+``--mcp`` (or ``$GENAI_MCP=1``) also serves every model as a tool of Gradio's MCP server, at
+``/gradio_api/mcp/``; it needs Gradio's ``mcp`` extra (``pip install "gradio[mcp]"``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import importlib.util
 import io
 import logging
 import os
@@ -27,6 +31,7 @@ from genai_demo.runtime import freeze_heap, prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.blocks import CSS
 from genai_demo.ui.i18n import gradio_i18n
+from genai_demo.ui.mcp import fix_tool_outputs
 from genai_demo.worker import Worker
 
 MAX_FILE_SIZE = "10mb"  # the largest upload a visitor may send (a PNG to restore); Gradio refuses bigger ones
@@ -51,6 +56,16 @@ def default_port(environ=os.environ) -> int:
     return 7860
 
 
+def mcp_wanted(flag: bool, environ=os.environ) -> bool:
+    return flag or environ.get("GENAI_MCP", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def require_mcp() -> None:
+    """Exit with one line when the MCP server is asked for but Gradio's ``mcp`` extra is not installed."""
+    if importlib.util.find_spec("mcp") is None:
+        sys.exit('error: --mcp needs the mcp package: pip install "gradio[mcp]"')
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Launch the GenAI playground.")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1, or 0.0.0.0 in a Hugging Face "
@@ -60,6 +75,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--auth", metavar="USER:PASSWORD", action="append",
                         help="require this login (repeatable); also read from $GENAI_AUTH")
     parser.add_argument("--max-queue", type=int, default=64, help="requests waiting beyond this get 'busy, try again'")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve the models as MCP tools at /gradio_api/mcp/ (also $GENAI_MCP=1; needs "
+                             'pip install "gradio[mcp]")')
     parser.add_argument("--no-warmup", action="store_true", help="do not preload the models after start-up")
     parser.add_argument("--no-worker", action="store_true",
                         help="run the slow models (diffusion, PixelCNN, text, chorales) in the server's own process "
@@ -82,6 +100,7 @@ def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
     args = build_parser(prog).parse_args(argv)
     args.host = args.host or default_host()
     args.port = args.port or default_port()
+    args.mcp = mcp_wanted(args.mcp)
     return args
 
 
@@ -120,6 +139,9 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "urllib3"):  # one line per HTTP request is too much for an operator
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.mcp:
+        require_mcp()
+        fix_tool_outputs()
     if demo is None or args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model or args.audio_model:
         registry, demo = build_app(args)
     if not args.no_worker:
@@ -132,9 +154,12 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(args.auth),
                     show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True,
-                    i18n=gradio_i18n(), max_file_size=MAX_FILE_SIZE)
+                    i18n=gradio_i18n(), max_file_size=MAX_FILE_SIZE, mcp_server=args.mcp)
     freeze_heap()  # the page's blocks and the imports live as long as the app: no collection walks them again
     print(f"* GenAI playground on {demo.local_url}", flush=True)
+    if args.mcp:
+        print(f"* MCP server on {demo.local_url}gradio_api/mcp/" if demo.mcp_server else f"* {demo.mcp_error}",
+              flush=True)
     if args.share:
         if demo.share_url:
             print(f"* Public link: {demo.share_url}", flush=True)

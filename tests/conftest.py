@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -108,24 +109,31 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """The real app (``python app.py``) on 127.0.0.1 with the shipped weights: (url, path of its log)."""
+@contextlib.contextmanager
+def running_app(log: Path, *args: str):
+    """``python app.py ARGS`` on 127.0.0.1 and a free port, its output in ``log``: yields its URL, then stops it."""
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=out,
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *args], cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, proc)
-        yield url, log
+        yield url
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """The real app (``python app.py``) on 127.0.0.1 with the shipped weights: (url, path of its log)."""
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with running_app(log) as url:
+        yield url, log
 
 
 @pytest.fixture(scope="session")

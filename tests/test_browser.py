@@ -168,7 +168,9 @@ def test_generate_with_gan_then_vae(page):
     expect(ui.get_by_label("range slider for Temperature")).to_be_hidden()
     expect_available(ui)
     expect(gallery(ui)).to_have_count(1)
-    expect(thumbnails(ui)).to_have_count(0)
+    # Before any click: the GAN's images at the default settings (16, seed 0).
+    expect_gallery(page, ui, "image/gan", 16, timeout=FIRST_GENERATION_TIMEOUT_MS)
+    expect(info_line(ui)).to_have_text(re.compile(r"^\s*image/gan · seed 0 · 16 images · "))
 
     # Six images, truncation moved off its default of 1 by dragging the range input's value.
     num_images = num_images_field(ui)
@@ -202,6 +204,8 @@ def test_generate_with_gan_then_vae(page):
 def test_out_of_range_number_of_images_shows_an_error(page):
     ui = playground(page)
     expect_available(ui)
+    expect_gallery(page, ui, "image/gan", 16, timeout=FIRST_GENERATION_TIMEOUT_MS)  # what the page opens with
+    opening = info_line(ui).text_content()
     num_images = num_images_field(ui)
     num_images.fill("999")
     generate_button(ui).click()
@@ -213,5 +217,43 @@ def test_out_of_range_number_of_images_shows_an_error(page):
     expect(toast.get_by_test_id("toast-text")).to_have_text(
         re.compile(r"^num_images=999 is out of range\b.*\b1 to 64\b"))
     expect(num_images).to_have_value("999")
-    expect(thumbnails(ui)).to_have_count(0)
-    expect(info_line(ui)).to_have_text(re.compile(r"^\s*$"))
+    expect(thumbnails(ui)).to_have_count(16)  # the refused request changed nothing
+    expect(info_line(ui)).to_have_text(opening)
+
+
+def test_the_page_opens_with_a_result_before_any_click(browser, app_url, request):
+    """A first visitor sees the first model's images at once; a link to another model opens on that model's
+    settings with the output empty, waiting for a click."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    queued = []  # every generation the page asks the queue for: none, since nobody clicks
+    page.on("request", lambda r: queued.append(r.url) if r.url.split("?")[0].endswith("/queue/join") else None)
+    loading = set()  # the page's own load events in flight (link, opening result, tab names)
+    page.on("request", lambda r: loading.add(r) if "/run/predict" in r.url else None)
+    page.on("requestfinished", lambda r: loading.discard(r))
+    page.on("requestfailed", lambda r: loading.discard(r))
+    failed_before = request.session.testsfailed
+    try:
+        page.goto(app_url)
+        ui = playground(page)
+        expect_gallery(page, ui, "image/gan", 16, timeout=FIRST_GENERATION_TIMEOUT_MS)
+        expect(info_line(ui)).to_have_text(re.compile(r"^\s*image/gan · seed 0 · 16 images · "))
+        expect(ui.get_by_label("Seed", exact=True)).to_have_value("0")
+
+        page.goto(app_url + "?tab=image&model=image/vae&seed=7")
+        ui = playground(page)
+        expect(model_radio(page).get_by_role("radio", name="VAE: image/vae")).to_be_checked()
+        expect(ui.get_by_label("Seed", exact=True).filter(visible=True)).to_have_value("7")
+        for _ in range(TIMEOUT_MS // 100):  # every load event has answered
+            if not loading:
+                break
+            page.wait_for_timeout(100)
+        assert not loading
+        expect(thumbnails(ui)).to_have_count(0)
+        expect(info_line(ui)).to_have_text(re.compile(r"^\s*$"))
+        assert queued == []
+    finally:
+        if request.session.testsfailed > failed_before:
+            save_failure(page, request.node.name, [])
+        context.close()

@@ -23,7 +23,7 @@ from PIL.PngImagePlugin import PngInfo
 from genai_demo import compare
 from genai_demo.registry import Registry
 from genai_demo.ui import links
-from genai_demo.ui.blocks import build_demo, image_outputs
+from genai_demo.ui.blocks import build_demo, image_outputs, to_gallery
 
 CHEAP = {"num_images": 2, "num_inference_steps": 3, "max_new_tokens": 12, "num_bars": 2}
 
@@ -144,6 +144,32 @@ def test_no_link_changes_nothing(page):
     updates = page.from_link(request({}))
     assert notice_of(page, updates) == ""
     assert all(u == {"__type__": "update"} for u in updates[2:])
+
+
+def test_a_plain_visit_opens_with_the_first_models_default_result(page, registry):
+    first = registry.by_modality(page.tab_ids[0])[0]
+    assert page.opening is not None and page.opening.tab.first is first  # a quick model: it qualifies
+    defaults = {p.name: p.default for p in first.params}
+    gallery, info, process = page.opening_result(request({}))
+    # What Generate at the default settings draws: the same seed gives the same images.
+    assert [Image.open(path).tobytes() for path, _ in gallery] == [
+        big.tobytes() for big, _ in to_gallery(first.generate(**defaults))]
+    assert info.startswith(f"**{first.id}** · seed {defaults['seed']} · ")
+    assert page.opening.result() is page.opening.result()  # computed once, then only formatted
+    for query in ({"teacher": "1"}, {"tab": first.modality}, dict(parse_qsl(links.build_query(first.id, defaults)))):
+        assert page.opening_result(request(query))[1] == info, query
+    # in the visitor's language: the browser's, or the link's
+    assert "시드" in page.opening_result(request({}, "ko"))[1]
+    assert "시드" in page.opening_result(request({"lang": "ko"}))[1]
+
+
+def test_a_link_to_other_settings_opens_without_the_default_result(page, registry):
+    """The link's settings win: its model's controls are restored and the output waits for a click."""
+    first = page.opening.tab.first
+    other = next(m for m in registry if m is not first)
+    other_tab = next(tab for tab in page.tab_ids if tab != first.modality)
+    for query in ({"model": other.id}, {"tab": other_tab}, {"model": first.id, "seed": "7"}, {"seed": "7"}):
+        assert all(u == {"__type__": "update"} for u in page.opening_result(request(query))), query
 
 
 def test_garbage_links_never_fail(page):

@@ -63,6 +63,27 @@ def test_no_endpoint_takes_a_file_a_path_or_a_model_name(app_url):
             assert p["component"] not in ("File", "Uploadbutton", "Image", "Audio", "Video"), name
 
 
+def test_an_upload_over_the_size_limit_is_refused_in_one_line_and_the_app_keeps_serving(app_url):
+    import json
+
+    import httpx
+
+    from genai_demo.server import MAX_FILE_SIZE
+
+    limit = 10 * 1024 * 1024
+    assert MAX_FILE_SIZE == "10mb"
+    with urllib.request.urlopen(f"{app_url}config", timeout=30) as r:
+        assert json.loads(r.read())["max_file_size"] == limit  # the page refuses a bigger file before sending it
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        big = http.post("gradio_api/upload", files={"files": ("big.png", b"\0" * (limit + 1), "image/png")})
+        assert big.status_code == 413
+        assert big.text == f"File size exceeded maximum allowed size of {limit} bytes."
+        small = http.post("gradio_api/upload", files={"files": ("small.png", b"\0" * 1000, "image/png")})
+        assert small.status_code == 200 and small.json()[0].endswith("small.png")
+    gallery, _ = Client(app_url, verbose=False).predict(seed=1, num_images=1, api_name="/image_gan")
+    assert len(gallery) == 1
+
+
 def test_a_generated_image_can_be_fetched_but_only_through_its_own_url(app_url):
     client = Client(app_url, verbose=False, download_files=False)
     gallery, _ = client.predict(seed=0, num_images=1, label="1", truncation=1.0, api_name="/image_gan")

@@ -98,7 +98,9 @@ def save_downloads(result) -> list[str]:
 
 
 def audio_outputs(result, lang: str = "en") -> tuple:
-    """Player, piano roll, downloads, info line, and the process view's frames."""
+    """The sound, its piano roll (an image), the MIDI and WAV files, and a line naming the model, seed and notes.
+
+    (Then the process view's frames.)"""
     if not result.done:
         roll = result.images[0] if result.images else None
         return (None, roll, None, format_audio_info(result.info, lang) + " · " + i18n.message("audio:info:writing", lang),

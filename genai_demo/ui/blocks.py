@@ -13,7 +13,9 @@ import html
 import inspect
 import json
 import logging
+import os
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -112,6 +114,52 @@ def api_name(model_id: str) -> str:
     return model_id.replace("/", "_")
 
 
+# -- the API page, gradio_client and MCP tools ---------------------------------------------------------------------
+# Gradio describes an endpoint by its function's docstring (Google style: a summary, then ``Args:`` with one
+# ``name: text`` line per parameter, then ``Returns:``); MCP tools take the same text. gradio_client's ``view_api``
+# reads a parameter's text from its component's type information instead. Both are written here from the model's
+# declaration, in English, so an agent reads what a student reads in the page's help.
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def api_text(p: Param) -> str:
+    """A parameter in one line: its label and help, what it accepts and its default."""
+    return one_line(f"{p.display_label}: {p.help} Accepts {p.describe_range()}; default {json.dumps(p.default)}.")
+
+
+def api_type(p: Param) -> dict:
+    """What a parameter adds to its component's JSON schema: the text above, its default and its bounds."""
+    schema = {"description": api_text(p), "additional_description": api_text(p), "default": p.default}
+    if p.kind in ("slider", "integer"):
+        schema.update({k: v for k, v in (("minimum", p.minimum), ("maximum", p.maximum)) if v is not None})
+    elif p.kind == "text":
+        schema["maxLength"] = p.max_length
+    return schema
+
+
+def describe_for_api(control: gr.Component, p: Param) -> gr.Component:
+    """Give ``control``'s type information (the API page, ``view_api``, MCP schemas) the parameter's description."""
+    own = control.api_info_as_input
+    control.api_info_as_input = lambda: {**own(), **api_type(p)}
+    return control
+
+
+def api_docstring(title: str, description: str, params, returns: str | None = None) -> str:
+    """The docstring Gradio turns into an endpoint's description, its parameters' texts and an MCP tool."""
+    lines = [one_line(f"{title.rstrip('.')}. {description}"), "", "Args:"]
+    lines += [f"    {p.name}: {api_text(p)}" for p in params]
+    if returns:
+        lines += ["", "Returns:", f"    {one_line(returns)}"]
+    return "\n".join(lines)
+
+
+def first_paragraph(doc: str | None) -> str:
+    return one_line((doc or "").strip().split("\n\n")[0])
+
+
 def make_control(p: Param, model_id: str | None = None) -> gr.Component:
     """One control for a parameter; with ``model_id`` its label and help come from the translation tables."""
     if model_id is None:
@@ -120,16 +168,19 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
         common = dict(label=t(i18n.param_key(model_id, p.name, "label")), info=t(i18n.param_key(model_id, p.name, "help")),
                       interactive=True)
     if p.kind == "slider":
-        return gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step, **common)
-    if p.kind == "integer":
-        return gr.Number(value=p.default, minimum=p.minimum, maximum=p.maximum, step=p.step or 1, precision=0, **common)
-    if p.kind == "choice":
+        control = gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step, **common)
+    elif p.kind == "integer":
+        control = gr.Number(value=p.default, minimum=p.minimum, maximum=p.maximum, step=p.step or 1, precision=0,
+                            **common)
+    elif p.kind == "choice":
         # "any" (a random digit per image) is named in the page's language; the value, and so the API, stays "any".
         choices = [(t("ui:choice:any"), c) if c == "any" else c for c in p.choices]
-        return gr.Dropdown(choices, value=p.default, **common)
-    if p.kind == "toggle":
-        return gr.Checkbox(value=p.default, **common)
-    return gr.Textbox(value=p.default, max_length=p.max_length, lines=2, **common)
+        control = gr.Dropdown(choices, value=p.default, **common)
+    elif p.kind == "toggle":
+        control = gr.Checkbox(value=p.default, **common)
+    else:
+        control = gr.Textbox(value=p.default, max_length=p.max_length, lines=2, **common)
+    return describe_for_api(control, p)
 
 
 def info_line(info: dict, lang: str, count: str | None = None, after_time: tuple[str, ...] = ()) -> str:
@@ -177,7 +228,12 @@ def gallery_files(result) -> list:
         digest = hashlib.sha256(big.tobytes() + json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
         stem = f"{str(result.info.get('model', 'image')).replace('/', '-')}-seed{result.info.get('seed')}-{i + 1}"
         path = png_dir / f"{stem}-{digest[:10]}.png"
-        png_with_metadata(big, path, record)
+        if path.exists():  # the same pixels and record (the page's opening result, shown again): keep it from pruning
+            path.touch()
+        else:  # written whole under another name first, so a request showing the same file never reads half of it
+            partial = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+            png_with_metadata(big, partial, record)
+            os.replace(partial, path)
         items.append((str(path), caption))
     try:
         files = list(png_dir.glob("*.png"))
@@ -190,6 +246,7 @@ def gallery_files(result) -> list:
 
 
 def image_outputs(result, lang: str = "en") -> tuple:
+    """The images, as PNG files that carry their settings, and a line naming the model, seed, time and weights."""
     gallery = gallery_files(result) if result.done else to_gallery(result)
     return gallery, format_info(result.info, len(result.images), lang), result.process
 
@@ -206,7 +263,8 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
 
     It streams: every intermediate result updates the output (at most one every ``min_interval`` seconds, the
     first at once); the final one also fills the process view's state. ``outputs`` turns a result and the
-    request's language into the values of the tab's output components.
+    request's language into the values of the tab's output components; its docstring's first paragraph says, for
+    the API, what the endpoint returns.
     """
 
     def handler(*args, request=None):
@@ -231,7 +289,8 @@ def make_handler(adapter: ModelAdapter, outputs=image_outputs, min_interval: flo
             if not finished and updates:  # Gradio closed the generator: the visitor left or pressed Stop
                 log.warning("%s stopped after %d updates: the client cancelled or disconnected", adapter.id, updates)
 
-    handler.__name__ = api_name(adapter.id)
+    handler.__name__ = api_name(adapter.id)  # also the MCP tool's name
+    handler.__doc__ = api_docstring(adapter.title, adapter.description, adapter.params, first_paragraph(outputs.__doc__))
     return with_request(handler, adapter.params)
 
 
@@ -360,7 +419,18 @@ def _apply_preset(adapter: ModelAdapter, preset: lessons.Preset):
     return apply
 
 
-def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
+@dataclass
+class TabOutputs:
+    """Where a tab shows its first model's result: what ``OpeningResult`` fills when the page opens."""
+
+    first: ModelAdapter  # the model the tab shows first
+    outputs: list  # the components its Generate events write
+    format: object  # (result, lang) -> the outputs' values: image_outputs...
+    finish: object  # wires what follows a result on an event (the process view)
+
+
+def modality_tab(modality: str, models: list[ModelAdapter]) -> TabOutputs | None:
+    """One tab's models; returns where a result is shown (the text and audio tabs return None)."""
     if modality == "text":
         return text_tab(models)
     if modality == "audio":
@@ -387,11 +457,55 @@ def modality_tab(modality: str, models: list[ModelAdapter]) -> None:
                                          elem_id=f"{modality}-process", elem_classes=["genai-process"])
     explain_section(modality, models, process)  # "How it works": per-family views and training (genai_demo/ui/explain.py)
     panels = [panel for panel, *_ in built]
-    for _, event, _ in built:
+
+    def finish(event) -> None:
         event.then(reset_process, process, [scrubber, frame_label, frame_gallery], api_visibility="private", queue=False)
+
+    for _, event, _ in built:
+        finish(event)
     scrubber.input(show_frame, [process, scrubber], [frame_label, frame_gallery], api_visibility="private", queue=False)
     picker.change(lambda mid: [gr.Column(visible=(m.id == mid)) for m in models], picker, panels,
                   api_visibility="private", queue=False)
+    return TabOutputs(first, [gallery, info, process], image_outputs, finish)
+
+
+class OpeningResult:
+    """What a first visitor sees without a click: the first tab's first model at its default settings.
+
+    It is computed once, on the first visit (by then the warm-up has usually loaded the model), and kept; each
+    visit only formats it in the visitor's language. Only a quick model qualifies (neither ``slow`` nor ``heavy``):
+    the same seed and settings give the same images, so every visitor sees what Generate would draw.
+    """
+
+    def __init__(self, tab: TabOutputs):
+        self.tab = tab
+        self.defaults = {p.name: p.default for p in tab.first.params}
+        self._lock = threading.Lock()
+        self._result = None
+
+    @staticmethod
+    def qualifies(tab: TabOutputs | None) -> bool:
+        return tab is not None and not (tab.first.slow or tab.first.heavy) and tab.first.unavailable_reason() is None
+
+    def wanted(self, state: links.LinkState) -> bool:
+        """Whether a page opened at this link shows the tab's first model at its defaults (a plain visit does)."""
+        first = self.tab.first
+        return (state.tab in (None, first.modality) and state.model in (None, first.id)
+                and (state.model is None or state.values == self.defaults))
+
+    def result(self):
+        """The final result at the default settings (computed on the first call; None if the model failed)."""
+        with self._lock:
+            if self._result is None and self.tab.first.unavailable_reason() is None:
+                try:
+                    self._result = self.tab.first.generate(**self.defaults)
+                except Exception as e:  # the page still opens; a click on Generate shows the error
+                    log.warning("the opening result of %s failed: %s", self.tab.first.id, e)
+            return self._result
+
+    def values(self, state: links.LinkState, lang: str) -> list:
+        result = self.result() if self.wanted(state) else None
+        return list(self.tab.format(result, lang)) if result else [gr.skip() for _ in self.tab.outputs]
 
 
 # -- the text tab ------------------------------------------------------------------------------------------------
@@ -416,7 +530,9 @@ def format_text_info(info: dict, lang: str = "en") -> str:
 
 
 def text_outputs(result, lang: str = "en") -> tuple:
-    """Output box, info line, and the state the next-token view reads: the prompt and one frame per token."""
+    """The prompt and what the model wrote after it, and a line naming the model, seed, tokens and speed.
+
+    (Then the state the next-token view reads: the prompt and one frame per token.)"""
     state = {"prompt": result.info.get("params", {}).get("prompt", ""), "frames": result.process}
     return result.text, format_text_info(result.info, lang), state
 
@@ -579,6 +695,11 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         except GenAIError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
+    run_compare.__name__ = "image_compare"  # the MCP tool's name, like its endpoint's
+    title, _, description = inspect.cleandoc(compare.__doc__).partition("\n\n")
+    run_compare.__doc__ = api_docstring(title, description, compare.PARAMS,
+                                        "Each model's images, then each model's line: time per image, how often the "
+                                        "digit classifier recognised the digit asked for, and its confidence.")
     with_request(run_compare, compare.PARAMS)
     button.click(run_compare, controls, galleries + notes, api_name="image_compare", preprocess=False,
                  concurrency_limit=1, concurrency_id="heavy")  # it runs all four models
@@ -634,6 +755,7 @@ class PageState:
     tab_items: dict = field(default_factory=dict)  # tab id -> gr.Tab
     compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
     run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
+    opening: OpeningResult | None = None  # the result the page opens with, if its first model is quick
 
     @property
     def targets(self) -> dict:
@@ -679,10 +801,17 @@ class PageState:
 
     def from_link(self, request: gr.Request) -> list:
         """On page load: the address's tab, model and settings (defaults and a notice where they are wrong)."""
+        state, lang = self.link_state(request)
+        return self.updates(state, links.notice(state, lang))
+
+    def link_state(self, request: gr.Request) -> tuple[links.LinkState, str]:
         lang = i18n.language_of(request)
         query = {k: v for k, v in (request.query_params or {}).items() if not k.startswith("_") and k != "view"}
-        state = links.parse_link(query, self.registry, self.tab_ids, lang, self.targets)
-        return self.updates(state, links.notice(state, lang))
+        return links.parse_link(query, self.registry, self.tab_ids, lang, self.targets), lang
+
+    def opening_result(self, request: gr.Request) -> list:
+        """On page load: the first model's result at its defaults, unless the address asks for something else."""
+        return self.opening.values(*self.link_state(request))
 
     def from_png(self, path, lang) -> list:
         """A dropped PNG: its model and settings, or one line saying why it cannot be used."""
@@ -721,7 +850,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                                     value=i18n.DEFAULT_LANGUAGE, label=t("ui:language"), elem_id="genai-lang",
                                     scale=0, min_width=220)
             notice = gr.Markdown(visible=False, elem_id="genai-notice")
-            tab_items, teacher_hidden, png_drop, compared = {}, [], None, ([], None)
+            tab_items, teacher_hidden, png_drop, compared, first_tab = {}, [], None, ([], None), None
             with gr.Tabs() as tabs:
                 for modality in MODALITIES:
                     models = registry.by_modality(modality)
@@ -729,7 +858,9 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                         with gr.Tab(t(f"ui:tab:{modality}"), id=modality) as tab_items[modality]:
                             with gr.Accordion(t("ui:lesson"), open=True, elem_classes=["genai-lesson"]):
                                 gr.Markdown(t(f"lesson:{modality}"))
-                            modality_tab(modality, models)
+                            shown = modality_tab(modality, models)
+                            if len(tab_items) == 1:  # the tab the page opens on
+                                first_tab = shown
                             if modality == "image":
                                 png_box, png_drop = png_section()
                                 teacher_hidden.append(png_box)
@@ -737,9 +868,13 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                                 compared = compare_section(registry, judge)
                 with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
                     gr.Markdown(t("about:body"))
+            opening = OpeningResult(first_tab) if OpeningResult.qualifies(first_tab) else None
             page = PageState(registry, tabs, tuple(tab_items), notice, find_pickers(demo, registry), panels,
-                             teacher_hidden, tab_items, *compared)
+                             teacher_hidden, tab_items, *compared, opening)
             demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
+            if opening is not None:  # its own event, so that restoring a link never waits for it
+                opening.tab.finish(demo.load(page.opening_result, None, opening.tab.outputs, api_visibility="private",
+                                             queue=False))
             demo.load(None, None, language, js=i18n.LOAD_JS, api_visibility="private", queue=False)
             language.input(page.tab_labels, language, list(page.tab_items.values()), js=i18n.SWITCH_JS,
                            api_visibility="private", queue=False)

@@ -12,6 +12,8 @@ with a progress token returns the outputs as a list; ``fix_tool_outputs`` makes 
 
 from __future__ import annotations
 
+import asyncio
+
 
 def fix_tool_outputs() -> bool:
     """Make a tool call without a progress token return the event's outputs as a list; True if applied."""
@@ -20,10 +22,9 @@ def fix_tool_outputs() -> bool:
 
     if not gradio.__version__.startswith("6.31."):  # the version this was written for: check a newer one first
         return False
-    from anyio.to_thread import run_sync
 
     async def execute_tool_without_progress(self, job) -> list:
-        result = await run_sync(job.result)  # the client gives several outputs as a tuple, one output as itself
+        result = await asyncio.to_thread(job.result)  # the client gives several outputs as a tuple, one as itself
         return list(result) if isinstance(result, tuple) else [result]
 
     GradioMCPServer._execute_tool_without_progress = execute_tool_without_progress

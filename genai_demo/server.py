@@ -104,7 +104,7 @@ def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
     return args
 
 
-def build_app(args: argparse.Namespace | None = None) -> tuple[Registry, "gr.Blocks"]:
+def build_app(args: argparse.Namespace | None = None) -> tuple[Registry, object]:
     """The registry and the page for these options (the operator's hub models, if any)."""
     registry = Registry() if args is None else Registry(
         image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task,

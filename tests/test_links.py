@@ -209,7 +209,7 @@ def compare_values(page, updates: list) -> dict:
 def comparison(page, values: dict, lang: str = "en") -> tuple:
     """What Compare shows in the end: each model's images (pixels and captions) and its note without the timing."""
     *_, last = page.run_compare(*(values[p.name] for p in compare.PARAMS), request=request({}, lang))
-    galleries, notes = last[:len(compare.COMPARED)], last[len(compare.COMPARED):]
+    galleries, notes = last[:len(compare.compared(Registry()))], last[len(compare.compared(Registry())):]
     return ([[(im.tobytes(), caption) for im, caption in gallery] for gallery in galleries],
             [note.split(" · ", 1)[1] for note in notes])
 
@@ -226,7 +226,7 @@ def test_a_compare_link_restores_its_settings_and_reproduces_the_comparison(page
     back = compare_values(page, updates)
     assert back == values
     first = comparison(page, values)
-    assert [len(gallery) for gallery in first[0]] == [1] * len(compare.COMPARED)
+    assert [len(gallery) for gallery in first[0]] == [1] * len(compare.compared(Registry()))
     assert all(note.startswith("recognised ") for note in first[1]), first[1]
     assert comparison(page, back) == first
     # The same comparison for a Korean page: the same pixels, the notes in Korean.

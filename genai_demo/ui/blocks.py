@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from genai_demo import compare
-from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param
+from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param, Preset
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import MODALITIES, Registry
 from genai_demo.ui import i18n, lessons, links
@@ -174,7 +174,8 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
                             **common)
     elif p.kind == "choice":
         # "any" (a random digit per image) is named in the page's language; the value, and so the API, stays "any".
-        choices = [(t("ui:choice:any"), c) if c == "any" else c for c in p.choices]
+        named = p.choice_names.get(i18n.DEFAULT_LANGUAGE, {}) if model_id is not None else {}
+        choices = [(t(i18n.choice_key(model_id, p, c)), c) if c in named else c for c in p.choices]
         control = gr.Dropdown(choices, value=p.default, **common)
     elif p.kind == "toggle":
         control = gr.Checkbox(value=p.default, **common)
@@ -410,7 +411,7 @@ def preset_buttons(adapter: ModelAdapter, controls: list) -> None:
         preset_button.click(_apply_preset(adapter, preset), None, controls, api_visibility="private", queue=False)
 
 
-def _apply_preset(adapter: ModelAdapter, preset: lessons.Preset):
+def _apply_preset(adapter: ModelAdapter, preset: Preset):
     values = lessons.preset_values(adapter, preset)
 
     def apply() -> list:
@@ -656,6 +657,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
     """Same digit, same seed, all four families side by side, each timed and judged by the digit classifier.
 
     Returns its controls (which a link fills) and its event function (``/image_compare``)."""
+    compared = compare.compared(registry)
     gr.Markdown(t("ui:compare:intro"))
     i18n.register_params("compare", compare.PARAMS)
     with gr.Row(equal_height=True):
@@ -667,7 +669,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         copy = gr.Button(t("ui:compare:copy_link"), scale=0, min_width=160, elem_id="compare-copy")
     galleries, notes = [], []
     with gr.Row():
-        for model_id in compare.COMPARED:
+        for model_id in compared:
             with gr.Column(min_width=200):
                 adapter = registry.get(model_id)
                 gr.Markdown(f"**{adapter.family}** ({model_id})")
@@ -680,7 +682,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
 
         values, lang = split_request(args, len(compare.PARAMS), request)
         params = dict(zip((p.name for p in compare.PARAMS), values))
-        shown = {m: ([], i18n.message("compare:waiting", lang)) for m in compare.COMPARED}
+        shown = {m: ([], i18n.message("compare:waiting", lang)) for m in compared}
         try:
             for record in compare.compare(registry, judge, **params):
                 if "error" in record:
@@ -691,7 +693,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
                     shown[record["model"]] = (items, i18n.message(
                         "compare:note", lang, ms=record["seconds_per_image"] * 1000, accuracy=record["accuracy"],
                         confidence=record["confidence"]))
-                yield [shown[m][0] for m in compare.COMPARED] + [shown[m][1] for m in compare.COMPARED]
+                yield [shown[m][0] for m in compared] + [shown[m][1] for m in compared]
         except GenAIError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
@@ -864,10 +866,11 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                             if modality == "image":
                                 png_box, png_drop = png_section()
                                 teacher_hidden.append(png_box)
-                            if modality == "image" and all(m in registry.models for m in compare.COMPARED):
+                            if modality == "image" and len(compare.compared(registry)) > 1:
                                 compared = compare_section(registry, judge)
                 with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
                     gr.Markdown(t("about:body"))
+                    gr.Markdown(t("about:credits"))
             opening = OpeningResult(first_tab) if OpeningResult.qualifies(first_tab) else None
             page = PageState(registry, tabs, tuple(tab_items), notice, find_pickers(demo, registry), panels,
                              teacher_hidden, tab_items, *compared, opening)

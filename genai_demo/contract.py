@@ -99,7 +99,7 @@ class Param:
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ParameterError naming what is allowed."""
         def bad(why: str, reason: str) -> ParameterError:
-            shown = shown_value(value)
+            shown = shown_value(value) if self.kind in ("slider", "integer") else _cut(repr(value))
             return ParameterError(f"{self.name}={shown} {why}: expected {self.describe_range()}", param=self,
                                   reason=reason, value=value)
 
@@ -171,6 +171,10 @@ def shown_value(value: Any, limit: int = 40) -> str:
         text = value.strip()  # a number typed as text (a link, the CLI): as typed
     else:
         text = repr(value)
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

@@ -45,7 +45,7 @@ def test_bad_chorale_input_is_one_line_and_the_server_keeps_serving(client):
 def test_audio_tab_plays_and_draws_a_generated_chorale(page):  # noqa: F811
     page.get_by_role("tab", name="Audio").click()
     expect(page.get_by_text("Unavailable:").filter(visible=True)).to_have_count(0)
-    page.get_by_label("num_bars").fill("2")
+    page.get_by_label("Number of bars").fill("2")
     page.get_by_role("button", name="Generate", exact=True).filter(visible=True).click()
     expect(page.locator("#audio-info")).to_contain_text(re.compile(r"audio/chorale · seed 0 .* s of audio"),
                                                         timeout=FIRST_GENERATION_TIMEOUT_MS)

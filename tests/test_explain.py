@@ -153,7 +153,7 @@ def test_process_frames_become_a_gif_with_one_frame_per_step(registry):
 
 def test_the_autoregressive_process_shows_each_chosen_shades_probability(registry):
     result = registry.get("image/autoregressive").generate(seed=0, num_images=1, label="1", temperature=1.0)
-    assert result.process and "probability of each chosen shade" in result.process[-1]["images"]
+    assert result.process and "probability of each chosen shade (dark: a surprising choice)" in result.process[-1]["images"]
     assert frames.process_animation(result.process).stat().st_size > 0
 
 

@@ -21,9 +21,9 @@ def test_text_streams_then_shows_each_tokens_candidates(page):  # noqa: F811
     expect(page.get_by_text("Unavailable:").filter(visible=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Stop", exact=True).filter(visible=True)).to_be_visible()
     page.get_by_label("Prompt").fill("JULIET:\n")
-    page.get_by_label("max_new_tokens").fill("120")
-    page.get_by_label("number input for temperature").fill("0.5")
-    page.get_by_label("number input for temperature").press("Enter")
+    page.get_by_label("Length (characters)").fill("120")
+    page.get_by_label("number input for Temperature").fill("0.5")
+    page.get_by_label("number input for Temperature").press("Enter")
 
     with page.expect_request(lambda r: r.url.split("?")[0].endswith("/queue/join") and r.method == "POST") as join:
         generate.click()

@@ -139,9 +139,14 @@ def cmd_train(args) -> int:
         train = get_trainer(args.target)
     except KeyError as e:
         raise GenAIError(e.args[0]) from None
-    from genai_demo.contract import DEFAULT_WEIGHTS_ROOT
+    import os
 
-    out = args.out or str(Path(args.weights_dir or DEFAULT_WEIGHTS_ROOT) / args.target.replace("/", "-"))
+    from genai_demo.contract import _PACKAGED_WEIGHTS, DEFAULT_WEIGHTS_ROOT, WEIGHTS_ENV
+
+    # An installed package does not train into its own folder: into ./weights, which --weights-dir then serves.
+    root = args.weights_dir or os.environ.get(WEIGHTS_ENV) or (
+        "weights" if DEFAULT_WEIGHTS_ROOT == _PACKAGED_WEIGHTS else DEFAULT_WEIGHTS_ROOT)
+    out = args.out or str(Path(root) / args.target.replace("/", "-"))
     kwargs = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "max_steps", "limit") if getattr(args, k) is not None}
     if args.dry_run:
         kwargs.update(max_steps=3, limit=256)

@@ -241,6 +241,11 @@ class ModelAdapter:
     trainer: str | None = None  # the module whose ``train`` function makes its weights (python -m genai_demo train ID)
     words: dict = {}  # the words it writes into results (``words.Say`` templates), translated: {"ko": {template: ...}}
 
+    def estimate_seconds(self, values: dict) -> float:
+        """About how long a request with these (validated) values takes on a 2-core CPU: what the page warns of
+        before a slow run, and what a serving layer can schedule by. Quick models keep the default, 0."""
+        return 0.0
+
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)
         self._lock = threading.Lock()

@@ -29,8 +29,7 @@ import threading
 from genai_demo.registry import Registry
 from genai_demo.runtime import freeze_heap, prefer_passive_waiting
 from genai_demo.ui import build_demo
-from genai_demo.ui.blocks import CSS
-from genai_demo.ui.i18n import gradio_i18n
+from genai_demo.ui.page import launch_options
 from genai_demo.ui.mcp import fix_tool_outputs
 from genai_demo.worker import Worker
 
@@ -153,8 +152,8 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=parse_auth(args.auth),
-                    show_error=True, css=CSS, footer_links=["api"], prevent_thread_lock=True,
-                    i18n=gradio_i18n(), max_file_size=MAX_FILE_SIZE, mcp_server=args.mcp)
+                    show_error=True, footer_links=["api"], prevent_thread_lock=True, max_file_size=MAX_FILE_SIZE,
+                    mcp_server=args.mcp, **launch_options())
     freeze_heap()  # the page's blocks and the imports live as long as the app: no collection walks them again
     print(f"* GenAI playground on {demo.local_url}", flush=True)
     if args.mcp:

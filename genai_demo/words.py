@@ -45,10 +45,3 @@ def words_of(adapter, lang: str) -> dict:
     for cls in reversed(type(adapter).__mro__):
         table.update(getattr(cls, "words", {}).get(lang, {}))
     return table
-
-
-def say(text, adapter, lang: str) -> str:
-    """``text`` in ``lang``: translated if it is a ``Say`` the model declared, else as it is."""
-    if isinstance(text, Say) and lang != "en":
-        return text.in_language(words_of(adapter, lang))
-    return str(text)

@@ -77,8 +77,9 @@ def test_it_is_listed_by_the_command_line(with_stripes):
 def test_it_is_on_the_page_in_both_languages_in_the_api_a_link_and_a_png(with_stripes):
     from gradio_client import Client
 
-    from genai_demo.ui import i18n, links
-    from genai_demo.ui.blocks import build_demo, image_outputs
+    from genai_demo import i18n, links
+    from genai_demo.ui.image_tab import image_outputs
+    from genai_demo.ui.page import build_demo, launch_options
 
     demo = build_demo(with_stripes)
     page = demo.genai_page
@@ -93,7 +94,7 @@ def test_it_is_on_the_page_in_both_languages_in_the_api_a_link_and_a_png(with_st
     # The API: the launched page serves /image_stripes with the model's own parameter names.
     demo.queue()
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=i18n.gradio_i18n())
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options())
     try:
         config = urlopen(f"http://127.0.0.1:{port}/config", timeout=30).read().decode()
         assert "image/stripes:title" in config and "줄무늬: 숫자를 줄무늬로" in config

@@ -57,7 +57,8 @@ def test_other_errors_get_a_sentence_in_the_page_language():
 
 def test_the_words_a_model_writes_into_its_results_are_declared_in_korean(tiny_weights):
     """Every ``Say`` in a result (captions, process labels, the names of process pictures) has a Korean template."""
-    from genai_demo.words import Say, say, words_of
+    from genai_demo import i18n
+    from genai_demo.words import Say, words_of
 
     registry = Registry(tiny_weights)
     cheap = {"num_images": 2, "num_inference_steps": 2, "max_new_tokens": 3, "num_bars": 1}
@@ -71,9 +72,10 @@ def test_the_words_a_model_writes_into_its_results_are_declared_in_korean(tiny_w
             for frame in result.process:
                 said += [frame["label"], *frame.get("images", {})]
         table = words_of(adapter, "ko")
+        i18n.register_model(adapter)
         for text in said:
             if isinstance(text, Say):
                 assert text.template in table, (adapter.id, text.template)
-                assert HANGUL.search(say(text, adapter, "ko")), (adapter.id, text)
+                assert HANGUL.search(i18n.said(text, "ko")), (adapter.id, text)
             else:
                 assert not re.search(r"[A-Za-z]{3,}", text), (adapter.id, text)  # digits only, nothing to translate

@@ -247,14 +247,18 @@ def test_section_builds_with_private_events_only(registry):
 
 
 def test_every_string_is_in_english_and_korean_with_the_same_placeholders():
-    from genai_demo.ui.explain import MESSAGES, STRINGS
+    import tomllib
 
-    for tables in (STRINGS, MESSAGES):
-        assert set(tables["en"]) == set(tables["ko"]) and all(tables["ko"].values())
-    assert not any("{" in v or "}" in v for table in STRINGS.values() for v in table.values())
+    from genai_demo import i18n
+
+    tables = {lang: tomllib.loads((i18n.LOCALES / f"{lang}.toml").read_text(encoding="utf-8")) for lang in i18n.LANGUAGES}
+    for part in ("page", "messages"):
+        assert set(tables["en"][part]) == set(tables["ko"][part]) and all(tables["ko"][part].values())
+        assert any(key.startswith("explain:") for key in tables["en"][part])
+    assert not any("{" in v or "}" in v for table in tables.values() for v in table["page"].values())
 
     def fields(text):
         return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name)
 
-    for key, text in MESSAGES["en"].items():
-        assert fields(text) == fields(MESSAGES["ko"][key]), key
+    for key, text in tables["en"]["messages"].items():
+        assert fields(text) == fields(tables["ko"]["messages"][key]), key

@@ -10,7 +10,7 @@ import pytest
 
 from genai_demo import compare
 from genai_demo.registry import Registry
-from genai_demo.ui import i18n, lessons
+from genai_demo import i18n, lessons
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -40,7 +40,7 @@ def adapters(hub_sources):
 
 @pytest.fixture(scope="module")
 def demo(hub_sources):
-    from genai_demo.ui.blocks import build_demo
+    from genai_demo.ui.page import build_demo
 
     registry = Registry(text_model=hub_sources["text"], audio_model=hub_sources["audio"],
                         image_pipeline=hub_sources["image"], image_pipeline_task="text-to-image")
@@ -178,21 +178,22 @@ def test_other_modules_can_contribute_their_own_tables():
     i18n.register({"en": {"test:hello": "Hello"}, "ko": {"test:hello": "안녕하세요"}})
     i18n.register_messages({"en": {"test:count": "{n} images"}, "ko": {"test:count": "이미지 {n}장"}})
     assert i18n.text("test:hello", "ko") == "안녕하세요" and i18n.message("test:count", "ko", n=3) == "이미지 3장"
-    assert i18n.gradio_i18n().translations_dict["ko"]["test:hello"] == "안녕하세요"
+    from genai_demo.ui.common import gradio_i18n
+
+    assert gradio_i18n().translations_dict["ko"]["test:hello"] == "안녕하세요"
     assert i18n.message("test:count", "xx", n=2) == "2 images"  # an unknown language falls back to English
 
 
 # -- what the server writes into the page -----------------------------------------------------------------------------
 
 SERVER_KEYS = ("info:seed", "info:image", "info:images", "info:token", "info:tokens", "info:tokens_per_s",
-               "info:parameters", "info:weights", "info:note", "ui:no_process", "ui:no_tokens", "compare:waiting",
+               "info:parameters", "info:note", "ui:no_process", "ui:no_tokens", "compare:waiting",
                "compare:unavailable", "compare:note", "compare:seen_as", "audio:info:seconds", "audio:info:notes",
                "audio:info:mode:major", "audio:info:mode:minor", "audio:info:p_chosen", "audio:info:writing")
 
 
 def test_the_servers_lines_exist_in_both_languages():
-    import genai_demo.ui.audio  # noqa: F401 (registers its messages)
-    import genai_demo.ui.blocks  # noqa: F401
+    import genai_demo.ui.page  # noqa: F401
 
     tables = i18n.message_tables()
     for key in SERVER_KEYS:
@@ -215,10 +216,12 @@ def test_a_korean_request_gets_a_korean_info_line(tiny_weights):
     from gradio.helpers import special_args
     from gradio.utils import get_function_params
 
-    from genai_demo.ui.blocks import make_handler, text_outputs
+    from genai_demo.ui.image_tab import image_outputs
+    from genai_demo.ui.panel import make_handler
+    from genai_demo.ui.text_tab import text_outputs
 
     gan = type(Registry().get("image/gan"))(tiny_weights)
-    handler = make_handler(gan)
+    handler = make_handler(gan, image_outputs)
     values = [7, 2, "3", 1.0]
     assert [name for name, *_ in get_function_params(handler)] == [p.name for p in gan.params]
     korean = fake_request({"lang": "ko"})
@@ -243,8 +246,9 @@ def test_a_korean_request_gets_a_korean_info_line(tiny_weights):
 
 
 def test_the_empty_views_and_compare_notes_speak_the_requests_language():
-    from genai_demo.ui.audio import format_audio_info
-    from genai_demo.ui.blocks import show_frame, show_token
+    from genai_demo.ui.audio_tab import format_audio_info
+    from genai_demo.ui.process import show_frame
+    from genai_demo.ui.text_tab import show_token
 
     korean = fake_request({"lang": "ko"})
     assert HANGUL.search(show_frame([], 0, korean)[0].value) and show_frame([], 0)[0].value.startswith("This model")

@@ -22,8 +22,10 @@ from PIL.PngImagePlugin import PngInfo
 
 from genai_demo import compare
 from genai_demo.registry import Registry
-from genai_demo.ui import links
-from genai_demo.ui.blocks import build_demo, image_outputs, to_gallery
+from genai_demo import links
+from genai_demo.export import to_gallery
+from genai_demo.ui.image_tab import image_outputs
+from genai_demo.ui.page import build_demo
 
 CHEAP = {"num_images": 2, "num_inference_steps": 3, "max_new_tokens": 12, "num_bars": 2}
 
@@ -46,9 +48,14 @@ def page(registry):
     return build_demo(registry).genai_page
 
 
-def request(query: dict, lang: str = "en-US"):
-    """What Gradio hands a load event: the address's query and the browser's headers."""
-    return SimpleNamespace(query_params=query, headers={"accept-language": lang})
+def request(query: dict, lang: str = "en-US", session: str = "a visitor"):
+    """What Gradio hands a load event: the address's query, the browser's headers and the page's session."""
+    return SimpleNamespace(query_params=query, headers={"accept-language": lang}, session_hash=session)
+
+
+def seed_controls(page) -> list:
+    return [c for pp in page.panels for p, c in zip(pp.adapter.params, pp.controls) if p.name == "seed"] + [
+        c for p, c in zip(compare.PARAMS, page.compare_controls) if p.name == "seed"]
 
 
 def other_values(adapter) -> dict:
@@ -140,22 +147,35 @@ def test_a_model_named_with_the_wrong_tab_opens_on_its_own_tab(page):
     assert "not on the" in notice_of(page, updates)
 
 
-def test_no_link_changes_nothing(page):
+def test_no_link_changes_nothing_but_gives_each_visitor_their_own_seed(page):
+    from genai_demo.ui.panel import seed_for
+
     updates = page.from_link(request({}))
     assert notice_of(page, updates) == ""
-    assert all(u == {"__type__": "update"} for u in updates[2:])
+    seeds = {page.outputs.index(c) for c in seed_controls(page)}
+    assert len(seeds) == len(page.panels) + 1  # every model's seed box and the comparison's
+    assert all(u == {"__type__": "update"} for i, u in enumerate(updates) if i >= 2 and i not in seeds)
+    mine = {updates[i]["value"] for i in seeds}
+    assert mine == {seed_for("a visitor")}  # one seed for the whole page, the same for every event of this load
+    theirs = page.from_link(request({}, session="another visitor"))
+    assert {theirs[i]["value"] for i in seeds} == {seed_for("another visitor")} != mine
 
 
 def test_a_plain_visit_opens_with_the_first_models_default_result(page, registry):
     first = registry.by_modality(page.tab_ids[0])[0]
     assert page.opening is not None and page.opening.tab.first is first  # a quick model: it qualifies
+    from genai_demo.ui.panel import seed_for
+
     defaults = {p.name: p.default for p in first.params}
+    seed = seed_for("a visitor")  # the visitor's own seed, which their seed box shows
     gallery, info, process = page.opening_result(request({}))
-    # What Generate at the default settings draws: the same seed gives the same images.
+    # What Generate at the default settings and that seed draws: the same seed gives the same images.
     assert [Image.open(path).tobytes() for path, _ in gallery] == [
-        big.tobytes() for big, _ in to_gallery(first.generate(**defaults))]
-    assert info.startswith(f"**{first.id}** · seed {defaults['seed']} · ")
-    assert page.opening.result() is page.opening.result()  # computed once, then only formatted
+        big.tobytes() for big, _ in to_gallery(first.generate(**{**defaults, "seed": seed}))]
+    assert info.startswith(f"**{first.id}** · seed {seed} · ")
+    assert page.opening.result(seed) is page.opening.result(seed)  # computed once, then only formatted
+    other = page.opening_result(request({}, session="another visitor"))[1]
+    assert other.startswith(f"**{first.id}** · seed {seed_for('another visitor')} · ")  # each visitor their own
     for query in ({"teacher": "1"}, {"tab": first.modality}, dict(parse_qsl(links.build_query(first.id, defaults)))):
         assert page.opening_result(request(query))[1] == info, query
     # in the visitor's language: the browser's, or the link's
@@ -222,7 +242,9 @@ def test_a_compare_link_restores_its_settings_and_reproduces_the_comparison(page
     assert notice_of(page, updates) == ""
     assert updates[page.outputs.index(page.tabs)].selected == "image"
     assert updates[page.outputs.index(page.pickers["image"])] == {"__type__": "update"}  # the model stays
-    assert all("value" not in updates[page.outputs.index(c)] for pp in page.panels for c in pp.controls)
+    seeds = seed_controls(page)
+    assert all("value" not in updates[page.outputs.index(c)] for pp in page.panels for c in pp.controls
+               if c not in seeds)
     back = compare_values(page, updates)
     assert back == values
     first = comparison(page, values)
@@ -249,7 +271,8 @@ def test_a_compare_link_with_bad_values_opens_with_defaults_and_one_notice(page)
     assert compare_values(page, updates)["seed"] == 3 and "not on the" in notice_of(page, updates)
     # A model's link leaves the compare section alone, and vice versa.
     updates = page.from_link(request({"model": "image/gan", "seed": "5"}))
-    assert all(updates[page.outputs.index(c)] == {"__type__": "update"} for c in page.compare_controls)
+    assert all(updates[page.outputs.index(c)] == {"__type__": "update"} for c in page.compare_controls
+               if c not in seed_controls(page))
 
 
 def test_the_python_link_matches_the_one_the_browser_builds():

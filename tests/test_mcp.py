@@ -18,7 +18,8 @@ from gradio_client import Client
 
 from genai_demo import compare, server
 from genai_demo.registry import Registry
-from genai_demo.ui.blocks import api_name, api_text, build_demo, one_line
+from genai_demo.ui.common import api_name, api_text, one_line
+from genai_demo.ui.page import build_demo
 from tests.conftest import free_port, running_app
 
 pytest.importorskip("mcp", reason='the MCP server needs Gradio\'s mcp extra: pip install "gradio[mcp]"')

@@ -25,21 +25,22 @@ def test_text_streams_then_shows_each_tokens_candidates(page):  # noqa: F811
     page.get_by_label("number input for Temperature").fill("0.5")
     page.get_by_label("number input for Temperature").press("Enter")
 
+    seed = int(page.get_by_label("Seed", exact=True).filter(visible=True).input_value())  # this visitor's own
     with page.expect_request(lambda r: r.url.split("?")[0].endswith("/queue/join") and r.method == "POST") as join:
         generate.click()
-    assert join.value.post_data_json["data"] == ["JULIET:\n", 120, True, 0.5, 0, 1, 1, 0]
+    assert join.value.post_data_json["data"] == ["JULIET:\n", 120, True, 0.5, 0, 1, 1, seed]
 
     output = page.locator("#text-output textarea")
     expect(output).to_have_value(re.compile(r"^JULIET:\n.{40,}", re.S), timeout=FIRST_GENERATION_TIMEOUT_MS)
     info = page.locator("#text-info")
-    expect(info).to_contain_text(re.compile(r"text/shakespeare · seed 0 · 120 tokens · "))
+    expect(info).to_contain_text(re.compile(rf"text/shakespeare · seed {seed} · 120 tokens · "))
     assert len(output.input_value()) == len("JULIET:\n") + 120
 
     # The coloured text: one span per generated character after the prompt, with a legend.
     tokens = page.locator("#text-coloured .token.highlighted")
     expect(tokens.nth(99)).to_be_attached()
     assert tokens.count() <= 240  # one span per character (a line break may take two)
-    expect(page.get_by_test_id("highlighted-text:category-legend")).to_contain_text("likely (50% or more)")
+    expect(page.locator(".genai-legend").filter(visible=True)).to_contain_text("likely (50% or more)")
     bars = page.locator("#text-bars table tr")
     expect(bars.first).to_contain_text("model's probability")
     expect(page.locator("#text-bars tr.chosen")).to_have_count(1)

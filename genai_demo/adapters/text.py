@@ -103,6 +103,10 @@ class CausalLMAdapter(ModelAdapter):
     modality = "text"
     family = "autoregressive"
     presets = TEXT_PRESETS
+    SECONDS_PER_TOKEN = 0.004  # the Shakespeare GPT on 2 cores; a hub model overrides it
+
+    def estimate_seconds(self, values: dict) -> float:
+        return self.SECONDS_PER_TOKEN * values["max_new_tokens"]
     words = {"ko": {"token {n}: {piece!r}, probability {p_model:.1%} by the model, {p_sampled:.1%} after the sampling "
                     "settings": "토큰 {n}: {piece!r}, 모델의 확률 {p_model:.1%}, 샘플링 설정을 거친 뒤 {p_sampled:.1%}"}}
     weights_files = ("config.json", "model.safetensors", "tokenizer.json")  # or its shards and their index

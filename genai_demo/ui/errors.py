@@ -10,55 +10,7 @@ detail (a path, a library's message) after a sentence in the page's language.
 from __future__ import annotations
 
 from genai_demo.contract import GenAIError, ModelUnavailable, Param, ParameterError, UnknownModel, shown_value
-from genai_demo.ui import i18n
-
-i18n.register_messages({
-    "en": {
-        "error:missing": "{label}: please fill this in; {allowed}.",
-        "error:wrong_type": "{label}: {value} is not the right kind of value; {allowed}.",
-        "error:not_number": "{label}: {value} is not a number; {allowed}.",
-        "error:not_finite": "{label}: {value} is not a usable number; {allowed}.",
-        "error:not_whole": "{label}: {value} is not a whole number; {allowed}.",
-        "error:out_of_range": "{label}: {value} is outside the range; {allowed}.",
-        "error:not_choice": "{label}: {value} is not one of the choices; {allowed}.",
-        "error:not_toggle": "{label}: {value} is neither on nor off.",
-        "error:too_long": "{label}: the text is {length:,} characters long; {allowed}.",
-        "error:empty": "{label}: please write something here.",
-        "error:other_parameter": "That setting cannot be used: {detail}",
-        "error:unavailable": "This model cannot run on this server right now. Details for the teacher: {detail}",
-        "error:unknown_model": "There is no such model here. Details: {detail}",
-        "error:other": "Something went wrong: {detail}",
-        "allowed:integer": "choose a whole number from {minimum} to {maximum}",
-        "allowed:slider": "choose a number from {minimum} to {maximum}",
-        "allowed:choice": "choose one of: {choices}",
-        "allowed:choice_many": "choose one of the list ({n} choices)",
-        "allowed:toggle": "choose on or off",
-        "allowed:text": "write at most {maximum:,} characters",
-    },
-    "ko": {
-        "error:missing": "{label}: 값을 입력하세요. {allowed}.",
-        "error:wrong_type": "{label}: {value}은(는) 알맞은 종류의 값이 아닙니다. {allowed}.",
-        "error:not_number": "{label}: {value}은(는) 숫자가 아닙니다. {allowed}.",
-        "error:not_finite": "{label}: {value}은(는) 쓸 수 있는 숫자가 아닙니다. {allowed}.",
-        "error:not_whole": "{label}: {value}은(는) 정수가 아닙니다. {allowed}.",
-        "error:out_of_range": "{label}: {value}은(는) 범위를 벗어났습니다. {allowed}.",
-        "error:not_choice": "{label}: {value}은(는) 고를 수 있는 값이 아닙니다. {allowed}.",
-        "error:not_toggle": "{label}: {value}은(는) 켜기나 끄기가 아닙니다.",
-        "error:too_long": "{label}: 글이 {length:,}자입니다. {allowed}.",
-        "error:empty": "{label}: 내용을 적어 주세요.",
-        "error:other_parameter": "이 설정은 쓸 수 없습니다: {detail}",
-        "error:unavailable": "이 모델은 지금 이 서버에서 실행할 수 없습니다. 선생님을 위한 자세한 내용: {detail}",
-        "error:unknown_model": "그런 모델은 여기 없습니다. 자세한 내용: {detail}",
-        "error:other": "문제가 생겼습니다: {detail}",
-        "allowed:integer": "{minimum}부터 {maximum}까지의 정수를 고르세요",
-        "allowed:slider": "{minimum}부터 {maximum}까지의 수를 고르세요",
-        "allowed:choice": "다음 중 하나를 고르세요: {choices}",
-        "allowed:choice_many": "목록에서 하나를 고르세요({n}개)",
-        "allowed:toggle": "켜기나 끄기를 고르세요",
-        "allowed:text": "{maximum:,}자 이내로 적으세요",
-    },
-})
-
+from genai_demo import i18n
 
 def label_of(model_id: str | None, p: Param, lang: str) -> str:
     """The control's label as the page shows it in ``lang``."""
@@ -81,6 +33,22 @@ def allowed(model_id: str | None, p: Param, lang: str) -> str:
 
 def _number(x) -> str:
     return shown_value(x) if x is not None else "-"
+
+
+def from_browser(request) -> bool:
+    """Whether a request comes from the page in a browser (every browser's user agent starts with "Mozilla/"), not
+    from gradio_client, curl or an MCP client, which get the contract's own line with the code names."""
+    headers = getattr(request, "headers", None) or {}
+    return str(headers.get("user-agent", "")).startswith("Mozilla/")
+
+
+def for_caller(error: Exception, request, model_id: str | None = None) -> str:
+    """The line for whoever called: the page's line in its language, or the API's line naming the parameter."""
+    if from_browser(request):
+        return for_page(error, i18n.language_of(request), model_id)
+    if isinstance(error, GenAIError):
+        return str(error)
+    return f"{model_id} failed: {type(error).__name__}: {str(error)[:200]}"
 
 
 def for_page(error: Exception, lang: str, model_id: str | None = None) -> str:

@@ -27,7 +27,7 @@ from typing import Mapping
 from urllib.parse import urlencode
 
 from genai_demo.contract import ParameterError
-from genai_demo.ui import i18n
+from genai_demo import i18n
 
 RESERVED = ("tab", "model", "lang", "teacher")
 MAX_SETTINGS = 64  # a link with more keys than this is garbage: only the known ones are read

@@ -1,0 +1,43 @@
+"""The image tab: a gallery of what the chosen model drew, its info line, and how it was drawn, step by step."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from genai_demo import i18n
+from genai_demo.contract import ModelAdapter
+from genai_demo.export import gallery_files, to_gallery
+from genai_demo.ui.common import format_info, t
+from genai_demo.ui.explain import explain_section, how_button, open_on
+from genai_demo.ui.panel import TabParts, first_available, picker_and_panels
+from genai_demo.ui.process import process_view, wire_process_view
+
+
+def image_outputs(result, lang: str = "en") -> tuple:
+    """The images, as PNG files that carry their settings, and a line naming the model, seed, time and weights."""
+    captions = [i18n.said(c, lang) for c in result.captions]
+    gallery = gallery_files(result, captions) if result.done else to_gallery(result, captions)
+    return gallery, format_info(result.info, len(result.images), lang), result.process
+
+
+def image_tab(models: list[ModelAdapter]) -> TabParts:
+    # The outputs are made first (unrendered) so that every model's Generate event can target them.
+    gallery = gr.Gallery(label=t("ui:output"), columns=6, height=520, object_fit="contain", format="png",
+                         elem_id="image-output", elem_classes=["genai-gallery"], interactive=False, render=False)
+    info = gr.Markdown(elem_id="image-info", elem_classes=["genai-info"], render=False)
+    process = gr.State([])
+    outputs = [gallery, info, process]
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            picker, panels = picker_and_panels(models, outputs, image_outputs)
+        with gr.Column(scale=3):
+            gallery.render()
+            info.render()
+            how = how_button()
+            with gr.Accordion(t("ui:how_drawn"), open=True):
+                view = process_view("ui:step", "ui:step:info", "image-process")
+    open_on(how, explain_section("image", models, process), "image")
+    finish = wire_process_view(process, view)
+    for p in panels:
+        finish(p.event)
+    return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish)

@@ -78,6 +78,10 @@ def known(key: str) -> bool:
     return key in _PAGE[DEFAULT_LANGUAGE]
 
 
+def known_message(key: str) -> bool:
+    return key in _MESSAGES[DEFAULT_LANGUAGE]
+
+
 def text(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A page string in one language (English when the language lacks it), for tests and server-side use."""
     return _PAGE.get(lang, {}).get(key) or _PAGE["en"][key]

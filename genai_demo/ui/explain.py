@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -97,8 +98,9 @@ def score_view(adapter, seed, num_images, label, truncation, request: gr.Request
     s = gan.score_generated(adapter, seed=seed, num_images=num_images, label=label, truncation=truncation)
     items = [(upscale(im, 4), _msg("explain:gan:caption", request, digit=d, score=p))
              for im, d, p in zip(s.images, s.labels, s.scores)]
-    real = (_msg("explain:gan:real", request, score=s.real_score, source=s.real_source) if s.real_score is not None
-            else _msg("explain:gan:no_real", request, source=s.real_source))
+    source = source_text(s.real_source, request)
+    real = (_msg("explain:gan:real", request, score=s.real_score, source=source) if s.real_score is not None
+            else _msg("explain:gan:no_real", request, source=source))
     summary = _msg("explain:gan:summary", request, n=len(s.scores), mean=sum(s.scores) / len(s.scores),
                    low=min(s.scores), high=max(s.scores), real=real, noise=s.noise_score)
     return items, summary
@@ -160,7 +162,7 @@ def _where(adapter, decoded, label, request) -> str:
     from genai_demo.explain import vae
 
     lmap = vae.latent_map(adapter)
-    return _msg("explain:vae:where", request, x=decoded.x, y=decoded.y, digit=label, source=lmap.source,
+    return _msg("explain:vae:where", request, x=decoded.x, y=decoded.y, digit=label, source=source_text(lmap.source, request),
                 share=lmap.explained, rest=max(0, lmap.codes.shape[1] - 2))
 
 
@@ -297,7 +299,8 @@ def _run_summary(folder, name: str, request) -> str:
     losses = {k: v for k, v in (t.get("final_losses") or {}).items() if isinstance(v, (int, float))}
     if losses:
         lines.append(_msg("explain:training:final", request,
-                          losses=", ".join(f"{k} {v:.4g}" for k, v in losses.items())))
+                          losses=", ".join(f"{loss_name(k, i18n.language_of(request))} {v:.4g}"
+                                           for k, v in losses.items())))
     if t.get("kept_step") and t.get("kept_step") != t.get("steps"):
         lines.append(_msg("explain:training:kept", request, step=f"{t['kept_step']:,}"))
     if t.get("command"):
@@ -347,10 +350,34 @@ def training_data(weights_root, name: str | None, request: gr.Request = None, fi
     return "  \n".join(n for n in notes if n), table, images, "\n\n".join(texts)
 
 
+def loss_name(key: str, lang: str) -> str:
+    """A logged loss's name in ``lang`` ("d_loss" -> "판별자 손실"), or the key itself for one the page does not know."""
+    return i18n.message(f"loss:{key}", lang) if i18n.known_message(f"loss:{key}") else key
+
+
+_SOURCES = ((re.compile(r"^([\d,]+) real MNIST test digits"), "explain:source:real_test"),
+            (re.compile(r"^([\d,]+) real MNIST digits"), "explain:source:real"),
+            (re.compile(r"^([\d,]+) digits the VAE drew itself"), "explain:source:drawn"),
+            (re.compile(r"^no real digits on this machine"), "explain:source:none"))
+
+
+def source_text(source: str, request) -> str:
+    """Where a view's real digits came from ("1,000 real MNIST test digits"), in the visitor's language."""
+    for pattern, key in _SOURCES:
+        found = pattern.match(source or "")
+        if found:
+            return _msg(key, request, n=found.group(1) if found.groups() else "")
+    return source
+
+
 def training_update(weights_root, name, request: gr.Request = None, first: tuple[str, ...] = ()) -> tuple:
     about, table, images, texts = training_data(weights_root, name, request, first)
-    return (about, table, gr.Gallery(value=images, visible=bool(images)),
-            gr.Textbox(value=texts, visible=bool(texts)))
+    lang = i18n.language_of(request)
+    if len(table):
+        names = {k: loss_name(k, lang) for k in set(table["series"])}
+        table = table.assign(series=table["series"].map(names))
+    plot = gr.LinePlot(value=table, x_title=_msg("explain:training:x", request), y_title=_msg("explain:training:y", request))
+    return (about, plot, gr.Gallery(value=images, visible=bool(images)), gr.Textbox(value=texts, visible=bool(texts)))
 
 
 def training_view(weights_root, section: gr.Accordion, first: tuple[str, ...] = (), prefix: str = "") -> None:

@@ -234,15 +234,16 @@ def single_user(client, endpoints: list, seeds: range, runs_fast: int = 10, runs
 
 
 def seconds_text(values: list[float], unfinished: list[float], q: float) -> str:
-    """The ``q`` quantile of latencies where ``unfinished`` requests (each: how long it waited) count as longer than
-    any finished one: ">W" when the quantile falls among them (W: the shortest of their waits)."""
-    n = len(values) + len(unfinished)
-    if not n:
+    """The ``q`` quantile of latencies, with each ``unfinished`` request counted as the time it waited, which is less
+    than its latency: where one of those sorts at or below the quantile, the true quantile may be higher, and the
+    figure is written as a lower bound, ">W"."""
+    items = sorted([(v, False) for v in values] + [(w, True) for w in unfinished])
+    if not items:
         return "-"
-    index = min(n - 1, int(round(q * (n - 1))))
-    if index >= len(values):
-        return f">{min(unfinished):.0f}"
-    return f"{sorted(values)[index]:.2f}"
+    index = min(len(items) - 1, int(round(q * (len(items) - 1))))
+    if any(censored for _, censored in items[: index + 1]):
+        return f">{items[index][0]:.0f}"
+    return f"{items[index][0]:.2f}"
 
 
 def report_mix(records: list[dict], endpoints: list, single_p50: float) -> None:

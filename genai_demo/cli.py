@@ -96,7 +96,7 @@ def cmd_generate(registry, args) -> int:
     saved = save_result(result, out)
     info = result.info
     print(f"{adapter.id}: {len(saved)} file(s) in {out} · seed {info['seed']} · {info['seconds'] * 1000:.0f} ms · "
-          f"{info['parameters']:,} parameters")
+          f"{info['parameters']:,} parameters" + (f" · on {info['device']}" if info.get("device") else ""))
     for note in info.get("notes") or ():
         print(f"note: {note}")
     return 0

@@ -208,7 +208,7 @@ class Result:
     files: dict[str, bytes] = field(default_factory=dict)  # downloads by file name: {"chorale.mid": b"MThd..."}
     labels: list[int] = field(default_factory=list)  # per image: the digit asked for, -1 where none
     captions: list[str] = field(default_factory=list)
-    info: dict = field(default_factory=dict)  # model, seed, params, seconds, parameters, weights_version
+    info: dict = field(default_factory=dict)  # model, seed, params, seconds, parameters, weights_version, device
     done: bool = True  # False for intermediate states while streaming
     # Frames of the generating process for the "how it was drawn" view, each
     # {"label": "step 3/20 (t = 700)", "images": {"noisy image x_t": PIL, "predicted clean image": PIL}};
@@ -254,6 +254,7 @@ class ModelAdapter:
         self.num_parameters: int | None = None
         self.weights_version: str | None = None
         self.worker = None  # a worker.Worker that runs this model's generations in another process, or None: here
+        self.device = None  # the torch.device it is loaded on (runtime.device(), $GENAI_DEVICE), once loaded
 
     # -- description ---------------------------------------------------------
     @property
@@ -353,9 +354,10 @@ class ModelAdapter:
                 reason = self.unavailable_reason()
                 if reason:
                     raise ModelUnavailable(f"{self.id} is unavailable: {reason}")
-                from genai_demo.runtime import configure_torch, freeze_heap
+                from genai_demo.runtime import configure_torch, device, freeze_heap
 
                 configure_torch()
+                self.device = device()  # before the try: a bad $GENAI_DEVICE is its own line, not "broken weights"
                 try:
                     model = self._load(self.weights_dir)
                 except Exception as e:  # a corrupt or mismatched checkpoint, of whatever kind
@@ -371,6 +373,7 @@ class ModelAdapter:
         return self._model
 
     def _load(self, weights_dir: Path):
+        """The model from its weights, on ``self.device``."""
         raise NotImplementedError
 
     def _count_parameters(self, model) -> int | None:
@@ -413,7 +416,8 @@ class ModelAdapter:
     def _info(self, values: dict, seconds: float, done: bool) -> dict:
         return {
             "model": self.id, "seed": values.get("seed"), "params": values, "seconds": round(seconds, 4),
-            "parameters": self.num_parameters, "weights_version": self.weights_version, "done": done,
+            "parameters": self.num_parameters, "weights_version": self.weights_version,
+            "device": str(self.device) if self.device is not None else None, "done": done,
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 
 _lock = threading.Lock()
@@ -20,6 +21,36 @@ def configure_torch() -> None:
         threads = int(os.environ.get("GENAI_THREADS", "0")) or os.cpu_count() or 1
         torch.set_num_threads(threads)
         _done = True
+
+
+DEVICE_ENV = "GENAI_DEVICE"
+_CUDA = re.compile(r"cuda(:\d+)?")
+
+
+def device():
+    """The ``torch.device`` the models run on: ``$GENAI_DEVICE`` is ``auto`` (the default: the first CUDA GPU if
+    there is one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``. A value it does not know, or a GPU that is not
+    there, raises ``GenAIError`` with one line naming the variable. Its ``str`` is what the info record shows
+    ("cpu", "cuda:0")."""
+    import torch
+
+    from genai_demo.contract import GenAIError, shown_value
+
+    raw = os.environ.get(DEVICE_ENV, "")
+    wanted = raw.strip().lower() or "auto"
+    if wanted == "auto":
+        return torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    if wanted == "cpu":
+        return torch.device("cpu")
+    if not _CUDA.fullmatch(wanted):
+        raise GenAIError(f"{DEVICE_ENV}={shown_value(raw)} is not a device: expected auto, cpu, cuda or cuda:N")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(wanted.partition(":")[2] or 0)
+    if index >= count:
+        have = f"this machine has {count} CUDA GPU{'s' if count != 1 else ''}" if count else \
+            f"no CUDA GPU is available here (torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'})"
+        raise GenAIError(f"{DEVICE_ENV}={wanted} asks for a GPU, but {have}; set {DEVICE_ENV}=cpu or auto")
+    return torch.device("cuda", index)
 
 
 def prefer_passive_waiting() -> None:

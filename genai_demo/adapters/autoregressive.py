@@ -62,7 +62,7 @@ class AutoregressiveAdapter(DigitAdapter):
     def _load(self, weights_dir):
         from genai_demo.models.pixelcnn import PixelCNN
 
-        return PixelCNN.from_pretrained(weights_dir).eval()
+        return PixelCNN.from_pretrained(weights_dir).eval().to(self.device)
 
     def _generate(self, model, *, seed: int, num_images: int, label: str, temperature: float) -> Iterator[Result]:
         generator, labels, requested, captions = self._labels(seed, num_images, label)

@@ -172,7 +172,7 @@ class ChoraleAdapter(ModelAdapter):
 
         disable_progress_bar()  # no "Loading weights" bar in the app's log or the CLI's output
         model = GPT2LMHeadModel.from_pretrained(weights_dir, local_files_only=True, use_safetensors=True,
-                                                trust_remote_code=False, dtype=torch.float32).eval()
+                                                trust_remote_code=False, dtype=torch.float32).eval().to(self.device)
         if getattr(model.config, "chorale_vocab", None) != VOCAB:
             raise ValueError("its token vocabulary differs from this code's chorale encoding")
         return model
@@ -196,7 +196,7 @@ class ChoraleAdapter(ModelAdapter):
             given_bars, mode = (len(prefix) - 2) // TOKENS_PER_BAR, opening["mode"]
         total_steps = (given_bars + num_bars) * STEPS_PER_BAR
         highlight = given_bars * STEPS_PER_BAR or None
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator(self.device or "cpu").manual_seed(seed)  # on the model's device
         tokens, process, probs = list(prefix), [], []
         confidence: dict[tuple[int, int], float] = {}  # (voice, step) -> the model's probability of that new note
         for step in sample(model, prefix, num_bars, generator, temperature=temperature, top_k=top_k, top_p=top_p,

@@ -96,6 +96,7 @@ class DiffusionAdapter(DigitAdapter):
         from diffusers import DDPMScheduler, UNet2DModel
 
         unet = UNet2DModel.from_pretrained(weights_dir, subfolder="unet", low_cpu_mem_usage=False).eval()
+        unet.to(self.device)
         noise_scheduler = DDPMScheduler.from_pretrained(weights_dir, subfolder="scheduler")
         unet.noise_scheduler_config = noise_scheduler.config
         return unet

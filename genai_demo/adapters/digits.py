@@ -33,11 +33,11 @@ class DigitAdapter(ModelAdapter):
         import torch
 
         # Private: two students generating at once never share random state.
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator(self.device or "cpu").manual_seed(seed)  # on the model's device
         if label == "any":
-            labels = torch.randint(0, 10, (num_images,), generator=generator)
+            labels = torch.randint(0, 10, (num_images,), generator=generator, device=generator.device)
         else:
-            labels = torch.full((num_images,), int(label), dtype=torch.long)
+            labels = torch.full((num_images,), int(label), dtype=torch.long, device=generator.device)
         requested = [-1 if label == "any" else int(label)] * num_images
         captions = [Say("{digit} (random)", digit=d) if label == "any" else str(d) for d in labels.tolist()]
         return generator, labels, requested, captions
@@ -56,7 +56,7 @@ def to_pil(images) -> list:
     import torch
     from PIL import Image
 
-    arr = (images.clamp(0, 1).squeeze(1) * 255).round().to(torch.uint8).numpy()
+    arr = (images.clamp(0, 1).squeeze(1) * 255).round().to(torch.uint8).cpu().numpy()
     return [Image.fromarray(a, mode="L") for a in arr]
 
 

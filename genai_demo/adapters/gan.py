@@ -51,7 +51,7 @@ class GANAdapter(DigitAdapter):
     def _load(self, weights_dir):
         from genai_demo.models.gan import ConditionalGAN
 
-        return ConditionalGAN.from_pretrained(weights_dir).eval()
+        return ConditionalGAN.from_pretrained(weights_dir).eval().to(self.device)
 
     def _sample(self, model, labels, generator, *, truncation: float):
         return model.generate(labels, generator, truncation=truncation)

@@ -141,7 +141,7 @@ class HubAudioAdapter(HubSource, ModelAdapter):
             except Exception:  # most models (VITS) have none: the tokenizer is enough
                 processor = None
         kwargs = {"processor": processor} if processor is not None else {}
-        return pipeline("text-to-audio", model=model, tokenizer=tokenizer, device="cpu", **kwargs)
+        return pipeline("text-to-audio", model=model, tokenizer=tokenizer, device=self.device or "cpu", **kwargs)
 
     def _count_parameters(self, pipe) -> int:
         return sum(p.numel() for p in pipe.model.parameters())

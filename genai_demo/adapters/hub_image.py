@@ -106,7 +106,7 @@ class HubImageAdapter(HubSource, ModelAdapter):
             dtype=torch.float32, low_cpu_mem_usage=False,
         )
         pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return pipe.to(self.device)
 
 
     def _count_parameters(self, pipe) -> int:
@@ -118,7 +118,7 @@ class HubImageAdapter(HubSource, ModelAdapter):
     def _generate(self, pipe, *, seed: int, num_images: int, num_inference_steps: int, **extra) -> Iterator[Result]:
         import torch
 
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator(self.device or "cpu").manual_seed(seed)  # on the pipeline's device
         with self._run_lock:
             if self.task == "text-to-image":
                 out = pipe(prompt=extra["prompt"] or " ", negative_prompt=extra["negative_prompt"] or None,

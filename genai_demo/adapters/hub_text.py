@@ -77,7 +77,7 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
         tokenizer = AutoTokenizer.from_pretrained(self.source, local_files_only=local_only, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(self.source, local_files_only=local_only, use_safetensors=True,
                                                      trust_remote_code=False, dtype=torch.float32)
-        return LoadedLM(model.eval(), tokenizer)
+        return LoadedLM(model.eval().to(self.device), tokenizer)
 
     def _weights_version(self) -> str:
         return Path(self.source).name if Path(self.source).is_dir() else self.source  # no server paths in share links

@@ -122,7 +122,7 @@ class CausalLMAdapter(ModelAdapter):
         tokenizer = AutoTokenizer.from_pretrained(weights_dir, local_files_only=True, trust_remote_code=False)
         model = AutoModelForCausalLM.from_pretrained(weights_dir, local_files_only=True, use_safetensors=True,
                                                      trust_remote_code=False, dtype=torch.float32)
-        return LoadedLM(model.eval(), tokenizer)
+        return LoadedLM(model.eval().to(self.device), tokenizer)
 
     def _count_parameters(self, lm: LoadedLM) -> int:
         return sum(p.numel() for p in lm.model.parameters())
@@ -180,7 +180,8 @@ class CausalLMAdapter(ModelAdapter):
         from genai_demo.models.charlm import generate_stream
 
         encoded = self.encode(lm, prompt, **extra)
-        generator = torch.Generator().manual_seed(seed)  # private: two students at once never share random state
+        # Private, on the model's device: two students at once never share random state.
+        generator = torch.Generator(self.device or "cpu").manual_seed(seed)
         new_ids: list[int] = []
         frames: list[dict] = []
         steps = generate_stream(lm.model, encoded.ids, generator, max_new_tokens=max_new_tokens, do_sample=do_sample,

@@ -49,7 +49,7 @@ class VAEAdapter(DigitAdapter):
     def _load(self, weights_dir):
         from genai_demo.models.vae import ConditionalVAE
 
-        return ConditionalVAE.from_pretrained(weights_dir).eval()
+        return ConditionalVAE.from_pretrained(weights_dir).eval().to(self.device)
 
     def _sample(self, model, labels, generator, *, temperature: float):
         return model.generate(labels, generator, temperature=temperature)

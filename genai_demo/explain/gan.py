@@ -60,9 +60,11 @@ def d_scores(model, images: list, labels: list[int]) -> list[float]:
     import numpy as np
     import torch
 
+    device = next(model.parameters()).device
     x = torch.from_numpy(np.stack([np.asarray(im, dtype=np.float32) / 127.5 - 1 for im in images])).unsqueeze(1)
     with torch.no_grad():
-        return torch.sigmoid(model.discriminator(x, torch.as_tensor(labels, dtype=torch.long))).tolist()
+        return torch.sigmoid(model.discriminator(x.to(device), torch.as_tensor(labels, dtype=torch.long,
+                                                                               device=device))).tolist()
 
 
 _real_cache: dict[str, tuple[float | None, str]] = {}
@@ -144,13 +146,16 @@ def latent_walk(adapter, **params) -> Walk:
 
     values = validate(WALK_PARAMS, params)
     model = adapter.load()
-    # z exactly as the adapter draws the first image of a request with this seed and a fixed digit.
-    z_a = torch.randn(1, model.latent_dim, generator=torch.Generator().manual_seed(values["seed_a"]))[0]
-    z_b = torch.randn(1, model.latent_dim, generator=torch.Generator().manual_seed(values["seed_b"]))[0]
+    # z exactly as the adapter draws the first image of a request with this seed and a fixed digit (on its device).
+    device = next(model.parameters()).device
+    z_a = torch.randn(1, model.latent_dim, generator=torch.Generator(device).manual_seed(values["seed_a"]),
+                      device=device)[0]
+    z_b = torch.randn(1, model.latent_dim, generator=torch.Generator(device).manual_seed(values["seed_b"]),
+                      device=device)[0]
     n = values["num_frames"]
     ts = [i / (n - 1) for i in range(n)]
     z = torch.stack([slerp(z_a, z_b, t) for t in ts])  # (n, latent_dim)
-    labels = torch.full((n,), int(values["label"]), dtype=torch.long)
+    labels = torch.full((n,), int(values["label"]), dtype=torch.long, device=device)
     with torch.no_grad():
         frames = to_pil((model.generator(z, labels) + 1) / 2)
     return Walk(frames, d_scores(model, frames, labels.tolist()), ts)

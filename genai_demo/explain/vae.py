@@ -93,10 +93,11 @@ def encode_means(model, images, labels):
     """mu(x, y) for uint8 images (N, 28, 28): where the encoder puts each digit."""
     import torch
 
-    x = torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) / 255.0
+    device = next(model.parameters()).device
+    x = torch.as_tensor(images, dtype=torch.float32, device=device).unsqueeze(1) / 255.0
     with torch.no_grad():
-        mu, _ = model.encode(x, torch.as_tensor(labels, dtype=torch.long))
-    return mu.numpy()
+        mu, _ = model.encode(x, torch.as_tensor(labels, dtype=torch.long, device=device))
+    return mu.cpu().numpy()
 
 
 def compute_codes(model, per_class: int = PER_CLASS):
@@ -109,10 +110,12 @@ def compute_codes(model, per_class: int = PER_CLASS):
     if real is not None:
         images, labels = real
         return encode_means(model, images, labels), labels, f"{len(labels):,} real MNIST digits"
-    labels = torch.arange(10).repeat_interleave(per_class)
-    drawn = model.generate(labels, torch.Generator().manual_seed(0))  # (N, 1, 28, 28) in [0, 1]
-    images = (drawn.squeeze(1) * 255).round().to(torch.uint8).numpy()
-    return (encode_means(model, images, labels.numpy()), labels.numpy(),
+    device = next(model.parameters()).device
+    labels = torch.arange(10, device=device).repeat_interleave(per_class)
+    drawn = model.generate(labels, torch.Generator(device).manual_seed(0))  # (N, 1, 28, 28) in [0, 1]
+    images = (drawn.squeeze(1) * 255).round().to(torch.uint8).cpu().numpy()
+    labels = labels.cpu().numpy()
+    return (encode_means(model, images, labels), labels,
             f"{len(labels):,} digits the VAE drew itself (no MNIST data on this machine)")
 
 
@@ -169,8 +172,9 @@ def decode(model, codes, labels):
     import torch
     import torch.nn.functional as F
 
-    z = torch.as_tensor(codes, dtype=torch.float32)
-    y = torch.as_tensor(labels)
+    device = next(model.parameters()).device
+    z = torch.as_tensor(codes, dtype=torch.float32, device=device)
+    y = torch.as_tensor(labels, device=device)
     if y.dim() == 1:
         y = F.one_hot(y.long(), model.num_classes).float()
     with torch.no_grad():

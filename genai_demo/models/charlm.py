@@ -166,7 +166,7 @@ def generate_stream(model, input_ids: list[int], generator: torch.Generator | No
         raise ValueError(f"the prompt must hold 1 to {window} tokens, not {len(input_ids)}")
     eos = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or ())
     processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty, suppress_ids)
-    ids = torch.tensor([input_ids], dtype=torch.long)  # (1, T): the prompt, then every token generated
+    ids = torch.tensor([input_ids], dtype=torch.long, device=model.device)  # (1, T): the prompt, then each new token
     start, cache = 0, None  # the window the model sees is ids[:, start:]; cache holds its keys and values
     for _ in range(max_new_tokens):
         recomputed = ids.shape[1] - start > window

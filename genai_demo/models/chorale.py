@@ -223,18 +223,19 @@ def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, 
             cache, fed = None, 0
         view = tokens[:2] + tokens[window_start:]
         if cache is None:
-            out = model(input_ids=torch.tensor([view]), use_cache=True, logits_to_keep=1)
+            out = model(input_ids=torch.tensor([view], device=model.device), use_cache=True, logits_to_keep=1)
         else:
-            out = model(input_ids=torch.tensor([view[fed:]]), cache=cache, use_cache=True, logits_to_keep=1)
+            out = model(input_ids=torch.tensor([view[fed:]], device=model.device), cache=cache, use_cache=True,
+                        logits_to_keep=1)
         cache, fed = out.cache, len(view)
         voices.start(position)
         mask = allowed_mask(position, voices, ranges, forbid_parallels)
         if mask is None:
             token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
         else:
-            logits = out.logits[0, -1].float().masked_fill(~mask, -float("inf"))
+            logits = out.logits[0, -1].float().masked_fill(~mask.to(model.device), -float("inf"))
             p = logits.softmax(-1)
-            scores = processors(torch.tensor([tokens]), logits.unsqueeze(0).clone())
+            scores = processors(torch.tensor([tokens], device=model.device), logits.unsqueeze(0).clone())
             token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))
             p_model = float(p[token])
             top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()

@@ -83,7 +83,8 @@ def sample(unet: UNet2DModel, scheduler, labels: torch.Tensor, generator: torch.
     The predicted clean image inverts eq. 4: x_0 = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t).
     """
     scheduler.set_timesteps(num_inference_steps)
-    x = torch.randn(len(labels), 1, 28, 28, generator=generator) * scheduler.init_noise_sigma  # x_T ~ N(0, I)
+    # x_T ~ N(0, I), drawn on the generator's device: the model's.
+    x = torch.randn(len(labels), 1, 28, 28, generator=generator, device=generator.device) * scheduler.init_noise_sigma
     alphas_cumprod = scheduler.alphas_cumprod
     kwargs = {"eta": eta} if isinstance(scheduler, DDIMScheduler) else {}
     for i, t in enumerate(scheduler.timesteps):

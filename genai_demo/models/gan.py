@@ -84,7 +84,7 @@ class ConditionalGAN(nn.Module, PyTorchModelHubMixin, library_name="genai-playgr
     @torch.no_grad()
     def generate(self, labels: torch.Tensor, generator: torch.Generator, truncation: float = 1.0) -> torch.Tensor:
         """Images in [0, 1], (B, 1, 28, 28). ``truncation`` scales z ~ N(0, I): 0 gives each class's "average" digit."""
-        z = torch.randn(len(labels), self.latent_dim, generator=generator) * truncation
+        z = torch.randn(len(labels), self.latent_dim, generator=generator, device=generator.device) * truncation
         return (self.generator(z, labels) + 1) / 2
 
 

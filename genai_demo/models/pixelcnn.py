@@ -103,7 +103,7 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
         the current one; then each pixel reruns just the horizontal stack over the row up to that pixel.
         """
         b = len(labels)
-        canvas = torch.zeros(b, size, size, dtype=torch.long)
+        canvas = torch.zeros(b, size, size, dtype=torch.long, device=labels.device)
         for i in range(size):
             top = max(0, i - self.receptive_rows)
             v = self.to_input(canvas[:, top : i + 1])

@@ -65,7 +65,7 @@ class ConditionalVAE(nn.Module, PyTorchModelHubMixin, library_name="genai-playgr
     @torch.no_grad()
     def generate(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0) -> torch.Tensor:
         """Images in [0, 1], (B, 1, 28, 28): decode z ~ N(0, temperature^2 I)."""
-        z = torch.randn(len(labels), self.latent_dim, generator=generator) * temperature
+        z = torch.randn(len(labels), self.latent_dim, generator=generator, device=generator.device) * temperature
         return torch.sigmoid(self.decode(z, labels))
 
 

@@ -40,7 +40,7 @@ def test_generate_through_the_api_returns_upscaled_images_and_info(client, api_n
     assert image.size == (112, 112)  # 28x28 shown 4x, nearest-neighbour
     assert gallery[0]["caption"] == "8"
     model = api_name.strip("/").replace("_", "/")
-    assert info.startswith(f"**{model}** · seed 42 · 5 images · ") and info.endswith(" parameters") and "weights" not in info
+    assert info.startswith(f"**{model}** · seed 42 · 5 images · ") and info.endswith(" parameters · on cpu") and "weights" not in info
 
 
 def test_same_seed_through_the_api_gives_the_same_pixels(client):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import os
 from pathlib import Path
 
@@ -35,3 +37,21 @@ def real_digits(per_class: int = 100, seed: int = 0):
     rng = np.random.default_rng(seed)
     picks = np.concatenate([rng.permutation(np.flatnonzero(data.labels == d))[:per_class] for d in range(10)])
     return data.images[picks], data.labels[picks]
+
+
+_SOURCES = ((re.compile(r"^([\d,]+) real MNIST test digits"), "explain:source:real_test"),
+            (re.compile(r"^([\d,]+) real MNIST digits"), "explain:source:real"),
+            (re.compile(r"^([\d,]+) digits the VAE drew itself"), "explain:source:drawn"),
+            (re.compile(r"^no real digits on this machine"), "explain:source:none"))
+
+
+def source_text(source: str, request=None) -> str:
+    from genai_demo import i18n
+
+    _say = lambda key, request, **v: i18n.message(key, i18n.language_of(request), **v)  # noqa: E731
+    """Where a view's real digits came from ("1,000 real MNIST test digits"), in the visitor's language."""
+    for pattern, key in _SOURCES:
+        found = pattern.match(source or "")
+        if found:
+            return _say(key, request, n=found.group(1) if found.groups() else "")
+    return source

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genai_demo import i18n
+
 LOG_FILE = "train_log.jsonl"
 NOT_CURVES = {"step", "seconds", "epoch", "lr"}  # bookkeeping, not a loss; lr has its own scale
 SAMPLE_NAME = re.compile(r"^(step|epoch)_(\d+)\.(png|txt)$")
@@ -120,3 +122,76 @@ def training_samples(folder: str | Path) -> list[Sample]:
             caption = f"epoch {number}" + (f" (about step {step:,})" if step is not None else "")
         found.append(Sample(path, step, epoch, caption, "image" if ext == "png" else "text"))
     return sorted(found, key=lambda s: (s.step if s.step is not None else -1, s.path.name))
+
+
+# -- what the page's training view shows, in the visitor's language (no gradio: genai_demo/ui/explain.py shows it) --
+
+def _say(key: str, request=None, **values) -> str:
+    return i18n.message(key, i18n.language_of(request), **values)
+
+
+def _run_summary(folder, name: str, request) -> str:
+    from genai_demo.explain.training import read_summary
+
+    t = read_summary(folder)
+    if not t:
+        return _say("explain:training:no_summary", request, name=name)
+    lines = []
+    if "steps" in t and "minutes" in t:
+        lines.append(_say("explain:training:run", request, steps=f"{t['steps']:,}", epochs=t.get("epochs", "?"),
+                          batch=t.get("batch_size", "?"), minutes=f"{t['minutes']:.1f}", threads=t.get("threads", "?")))
+    losses = {k: v for k, v in (t.get("final_losses") or {}).items() if isinstance(v, (int, float))}
+    if losses:
+        lines.append(_say("explain:training:final", request,
+                          losses=", ".join(f"{loss_name(k, i18n.language_of(request))} {v:.4g}"
+                                           for k, v in losses.items())))
+    if t.get("kept_step") and t.get("kept_step") != t.get("steps"):
+        lines.append(_say("explain:training:kept", request, step=f"{t['kept_step']:,}"))
+    if t.get("command"):
+        lines.append(_say("explain:training:command", request, command=t["command"]))
+    return " ".join(lines)
+
+
+def training_data(weights_root, name: str | None, request=None, first: tuple[str, ...] = ()) -> tuple:
+    """For one weights folder: the run's summary, its losses as a long table, its image samples, its text samples."""
+    import pandas as pd
+
+    empty = pd.DataFrame({"step": [], "series": [], "value": []})
+    names = logged_models(weights_root, first)
+    if not names:
+        return _say("explain:training:missing", request, name="-", path="weights/"), empty, [], ""
+    if name not in names:  # the value comes from the browser: only folders found here are read
+        return _say("explain:training:unknown", request, name=str(name)[:60]), empty, [], ""
+    folder = Path(weights_root) / name
+    path = folder / LOG_FILE
+    loss_log = read_log(path)
+    notes = [_run_summary(folder, model_id(name), request)]
+    if loss_log.problem:
+        # Named from the weights folder down: visitors see no server paths.
+        notes.append(_say(f"explain:training:{loss_log.problem}", request, name=model_id(name),
+                          path=f"{name}/{LOG_FILE}"))
+    elif loss_log.skipped:
+        notes.append(_say("explain:training:skipped", request, n=loss_log.skipped))
+    table = pd.DataFrame(loss_log.rows) if loss_log.rows else empty
+    images, texts = [], []
+    for s in training_samples(folder):
+        if s.epoch is not None:
+            caption = _say("explain:training:caption_epoch" if s.step is not None else
+                           "explain:training:caption_epoch_only", request, epoch=s.epoch, step=s.step)
+        else:
+            caption = _say("explain:training:caption_step", request, step=s.step)
+        if s.kind == "image":
+            images.append((str(s.path), caption))
+        else:
+            try:
+                texts.append(f"── {caption} ──\n{s.path.read_text(encoding='utf-8', errors='replace')[:1500].strip()}")
+            except OSError:
+                continue
+    if not images and not texts:
+        notes.append(_say("explain:training:no_samples", request))
+    return "  \n".join(n for n in notes if n), table, images, "\n\n".join(texts)
+
+
+def loss_name(key: str, lang: str) -> str:
+    """A logged loss's name in ``lang`` ("d_loss" -> "판별자 손실"), or the key itself for one the page does not know."""
+    return i18n.message(f"loss:{key}", lang) if i18n.known_message(f"loss:{key}") else key

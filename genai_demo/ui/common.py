@@ -114,6 +114,8 @@ def info_line(info: dict, lang: str, count: str | None = None, after_time: tuple
     parts.extend(after_time)
     if info.get("parameters"):
         parts.append(i18n.message("info:parameters", lang, n=info["parameters"]))
+    if info.get("device"):
+        parts.append(i18n.message("info:device", lang, device=info["device"]))
     return " · ".join(parts)
 
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-from pathlib import Path
 
 import gradio as gr
 
 from genai_demo.contract import MAX_SEED, GenAIError
 from genai_demo import i18n
 from genai_demo.ui import errors
+from genai_demo.explain.real import source_text
+from genai_demo.explain.training import loss_name, training_data  # noqa: F401 (tests read training_data here)
 from genai_demo.ui.common import t
 
 log = logging.getLogger(__name__)
@@ -285,90 +285,6 @@ def process_view(process: gr.State, prefix: str = "") -> None:
 
 
 # -- training -----------------------------------------------------------------------------------------------------
-
-def _run_summary(folder, name: str, request) -> str:
-    from genai_demo.explain.training import read_summary
-
-    t = read_summary(folder)
-    if not t:
-        return _msg("explain:training:no_summary", request, name=name)
-    lines = []
-    if "steps" in t and "minutes" in t:
-        lines.append(_msg("explain:training:run", request, steps=f"{t['steps']:,}", epochs=t.get("epochs", "?"),
-                          batch=t.get("batch_size", "?"), minutes=f"{t['minutes']:.1f}", threads=t.get("threads", "?")))
-    losses = {k: v for k, v in (t.get("final_losses") or {}).items() if isinstance(v, (int, float))}
-    if losses:
-        lines.append(_msg("explain:training:final", request,
-                          losses=", ".join(f"{loss_name(k, i18n.language_of(request))} {v:.4g}"
-                                           for k, v in losses.items())))
-    if t.get("kept_step") and t.get("kept_step") != t.get("steps"):
-        lines.append(_msg("explain:training:kept", request, step=f"{t['kept_step']:,}"))
-    if t.get("command"):
-        lines.append(_msg("explain:training:command", request, command=t["command"]))
-    return " ".join(lines)
-
-
-def training_data(weights_root, name: str | None, request: gr.Request = None, first: tuple[str, ...] = ()) -> tuple:
-    """For one weights folder: the run's summary, its losses as a long table, its image samples, its text samples."""
-    import pandas as pd
-
-    from genai_demo.explain import training
-
-    empty = pd.DataFrame({"step": [], "series": [], "value": []})
-    names = training.logged_models(weights_root, first)
-    if not names:
-        return _msg("explain:training:missing", request, name="-", path="weights/"), empty, [], ""
-    if name not in names:  # the value comes from the browser: only folders found here are read
-        return _msg("explain:training:unknown", request, name=str(name)[:60]), empty, [], ""
-    folder = Path(weights_root) / name
-    path = folder / training.LOG_FILE
-    loss_log = training.read_log(path)
-    notes = [_run_summary(folder, training.model_id(name), request)]
-    if loss_log.problem:
-        # Named from the weights folder down: visitors see no server paths.
-        notes.append(_msg(f"explain:training:{loss_log.problem}", request, name=training.model_id(name),
-                          path=f"{name}/{training.LOG_FILE}"))
-    elif loss_log.skipped:
-        notes.append(_msg("explain:training:skipped", request, n=loss_log.skipped))
-    table = pd.DataFrame(loss_log.rows) if loss_log.rows else empty
-    images, texts = [], []
-    for s in training.training_samples(folder):
-        if s.epoch is not None:
-            caption = _msg("explain:training:caption_epoch" if s.step is not None else
-                           "explain:training:caption_epoch_only", request, epoch=s.epoch, step=s.step)
-        else:
-            caption = _msg("explain:training:caption_step", request, step=s.step)
-        if s.kind == "image":
-            images.append((str(s.path), caption))
-        else:
-            try:
-                texts.append(f"── {caption} ──\n{s.path.read_text(encoding='utf-8', errors='replace')[:1500].strip()}")
-            except OSError:
-                continue
-    if not images and not texts:
-        notes.append(_msg("explain:training:no_samples", request))
-    return "  \n".join(n for n in notes if n), table, images, "\n\n".join(texts)
-
-
-def loss_name(key: str, lang: str) -> str:
-    """A logged loss's name in ``lang`` ("d_loss" -> "판별자 손실"), or the key itself for one the page does not know."""
-    return i18n.message(f"loss:{key}", lang) if i18n.known_message(f"loss:{key}") else key
-
-
-_SOURCES = ((re.compile(r"^([\d,]+) real MNIST test digits"), "explain:source:real_test"),
-            (re.compile(r"^([\d,]+) real MNIST digits"), "explain:source:real"),
-            (re.compile(r"^([\d,]+) digits the VAE drew itself"), "explain:source:drawn"),
-            (re.compile(r"^no real digits on this machine"), "explain:source:none"))
-
-
-def source_text(source: str, request) -> str:
-    """Where a view's real digits came from ("1,000 real MNIST test digits"), in the visitor's language."""
-    for pattern, key in _SOURCES:
-        found = pattern.match(source or "")
-        if found:
-            return _msg(key, request, n=found.group(1) if found.groups() else "")
-    return source
-
 
 def training_update(weights_root, name, request: gr.Request = None, first: tuple[str, ...] = ()) -> tuple:
     about, table, images, texts = training_data(weights_root, name, request, first)

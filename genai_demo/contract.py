@@ -142,6 +142,18 @@ class ModelAdapter:
                 paths.append(name)
         return paths
 
+    def weights_stamp(self) -> tuple:
+        """Which weights files are on disk now (names, sizes and times; no file is read): cheap, and known before
+        the model loads, unlike ``weights_version``."""
+        stamp = []
+        for name in self._weights_paths():
+            try:
+                info = (self.weights_dir / name).stat()
+                stamp.append((name, info.st_size, info.st_mtime_ns))
+            except OSError:
+                stamp.append((name, None, None))
+        return tuple(stamp)
+
     def _check_files(self) -> str | None:
         """Parse each config's JSON and each safetensors header (cheap: no tensors are read), once per file version."""
         files = self._weights_paths()

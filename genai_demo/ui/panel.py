@@ -17,6 +17,7 @@ import gradio as gr
 
 from genai_demo import i18n
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param, Preset
+from genai_demo.serving import SHARED
 from genai_demo import lessons
 from genai_demo.ui import errors
 from genai_demo.ui.common import (api_docstring, api_name, describe_for_api, first_paragraph, md_escape, split_request, t,
@@ -104,7 +105,7 @@ def make_handler(adapter: ModelAdapter, outputs, min_interval: float = 0.0, n_ou
         last = -float("inf")
         updates, finished = 0, False
         try:
-            for result in adapter.stream(**params):
+            for result in SHARED.stream(adapter, params):  # identical requests computed once (genai_demo/serving.py)
                 now = time.perf_counter()
                 if result.done or now - last >= min_interval:
                     last = now

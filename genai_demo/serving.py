@@ -1,0 +1,160 @@
+"""Serving: the same request is computed once.
+
+An output is a pure function of (model, weights, parameters, seed). So when a teacher says "everyone press Generate
+now", the server computes once: identical requests that arrive while one runs follow that run (they see its
+intermediate steps and get its final result), and recent final results are kept in a bounded cache, counted in
+bytes. A request that differs in any value (another seed) runs on its own.
+
+The page's handlers call ``SHARED.stream(adapter, params)`` instead of ``adapter.stream(**params)``; the model
+contract knows nothing of it. A run whose first visitor leaves (Stop, a closed tab) is not abandoned by the
+others: the next one in line takes it over from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Iterator
+
+from genai_demo.contract import ModelAdapter, Result
+
+
+def result_bytes(result: Result) -> int:
+    """About how much memory a result holds: its pictures (and the process frames'), sound and files."""
+
+    def image_bytes(im) -> int:
+        return im.width * im.height * len(im.getbands())
+
+    total = sum(image_bytes(im) for im in result.images) + sum(len(b) for b in result.files.values())
+    if result.audio is not None:
+        total += getattr(result.audio[1], "nbytes", 0)
+    for frame in result.process or ():
+        total += sum(image_bytes(im) for im in (frame.get("images") or {}).values()) + 512
+    return total + 1024
+
+
+class _Run:
+    """One computation that several identical requests follow."""
+
+    def __init__(self):
+        self.changed = threading.Condition()
+        self.latest: Result | None = None  # the newest result so far
+        self.version = 0
+        self.error: BaseException | None = None
+        self.finished = False  # the final result is in ``latest``
+        self.abandoned = False  # its visitor left before the end: a follower takes over
+        self.followers = 0
+
+    def publish(self, result: Result) -> None:
+        with self.changed:
+            self.latest, self.version = result, self.version + 1
+            self.changed.notify_all()
+
+    def end(self, *, error: BaseException | None = None, abandoned: bool = False) -> None:
+        with self.changed:
+            self.error, self.abandoned, self.finished = error, abandoned, not abandoned and error is None
+            self.changed.notify_all()
+
+    def follow(self) -> Iterator[Result]:
+        """Each newer result as it comes, until the run ends (raises its error; returns early if abandoned)."""
+        seen = 0
+        with self.changed:
+            self.followers += 1
+        while True:
+            with self.changed:
+                while self.version == seen and not (self.finished or self.error or self.abandoned):
+                    self.changed.wait(timeout=1.0)
+                latest, seen = self.latest, self.version
+                finished, error, abandoned = self.finished, self.error, self.abandoned
+            if error is not None:
+                raise error
+            if abandoned:
+                return
+            if latest is not None and (not latest.done or finished):
+                yield latest
+            if finished:
+                return
+
+
+class SharedResults:
+    """Identical requests computed once; at most ``max_items`` recent results, ``max_bytes`` in all, kept."""
+
+    def __init__(self, max_items: int = 256, max_bytes: int = 64 * 1024 * 1024):
+        self.max_items, self.max_bytes = max_items, max_bytes
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, tuple[Result, int]] = OrderedDict()
+        self._bytes = 0
+        self._runs: dict[tuple, _Run] = {}
+        self.computed = 0  # runs started (for tests and the benchmark)
+        self.served_from_cache = 0
+
+    @staticmethod
+    def key(adapter: ModelAdapter, values: dict) -> tuple:
+        source = getattr(adapter, "source", None)  # an operator's hub model: its id or folder
+        return adapter.id, source, adapter.weights_stamp(), json.dumps(values, sort_keys=True, default=str)
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+    def stream(self, adapter: ModelAdapter, params: dict) -> Iterator[Result]:
+        """The request's results: from the cache, by following an identical run, or by running it (and sharing)."""
+        values = adapter.validate(params)  # a bad request is refused before it joins anything
+        while True:
+            key = self.key(adapter, values)
+            with self._lock:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    self.served_from_cache += 1
+                    yield self._cache[key][0]
+                    return
+                run = self._runs.get(key)
+                leading = run is None
+                if leading:
+                    run = self._runs[key] = _Run()
+                    self.computed += 1
+            if leading:
+                yield from self._lead(adapter, values, key, run)
+                return
+            ended = False
+            for result in run.follow():
+                ended = result.done
+                yield result
+            if ended:
+                return
+            # the run was abandoned by its visitor: try again (this request may lead the next run)
+
+    def _lead(self, adapter: ModelAdapter, values: dict, key: tuple, run: _Run) -> Iterator[Result]:
+        result, finished = None, False
+        stream = adapter.stream(**values)
+        try:
+            for result in stream:
+                run.publish(result)
+                yield result
+            finished = result is not None
+        except BaseException as e:  # an error for every follower; a visitor who left hands the run on
+            with self._lock:
+                self._runs.pop(key, None)
+            run.end(abandoned=True) if isinstance(e, GeneratorExit) else run.end(error=e)
+            raise
+        finally:
+            stream.close()  # stops the model's work at its next step (in the worker too)
+        with self._lock:
+            self._runs.pop(key, None)
+            if finished and result.done:
+                self._keep(key, result)
+        run.end() if finished else run.end(abandoned=True)
+
+    def _keep(self, key: tuple, result: Result) -> None:
+        size = result_bytes(result)
+        if size > self.max_bytes:
+            return
+        self._cache[key] = (result, size)
+        self._bytes += size
+        while len(self._cache) > self.max_items or self._bytes > self.max_bytes:
+            _, (_, dropped) = self._cache.popitem(last=False)
+            self._bytes -= dropped
+
+
+SHARED = SharedResults()  # the app's one instance: every page handler shares it

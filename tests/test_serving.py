@@ -1,0 +1,160 @@
+"""The same request is computed once: identical requests in flight share one run; recent results come from a cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
+from genai_demo.serving import SharedResults, result_bytes
+
+
+class CountingAdapter(ModelAdapter):
+    """A model with no weights that takes ``steps`` x 20 ms, streams each step, and counts its runs."""
+
+    id = "image/counting"
+    modality = "image"
+    weights_files = ()
+    params = (seed_param(), Param("steps", "integer", 5, "How many steps.", minimum=1, maximum=50),
+              Param("fail", "toggle", False, "Raise an error half-way."))
+
+    def __init__(self):
+        super().__init__()
+        self.runs = 0
+        self.lock = threading.Lock()
+
+    def _load(self, weights_dir):
+        import torch
+
+        return torch.nn.Linear(1, 1)
+
+    def _generate(self, model, *, seed: int, steps: int, fail: bool):
+        from PIL import Image
+
+        with self.lock:
+            self.runs += 1
+        for i in range(steps):
+            time.sleep(0.02)
+            if fail and i == steps // 2:
+                raise ParameterError("it failed half-way")
+            yield Result(images=[Image.new("L", (4, 4), (seed * 7 + i) % 256)], done=False)
+        yield Result(images=[Image.new("L", (4, 4), seed % 256)], text=f"seed {seed}")
+
+
+def wait_for_followers(shared, n: int) -> None:
+    for _ in range(1000):
+        if any(run.followers >= n for run in list(shared._runs.values())):
+            return
+        time.sleep(0.01)
+    raise AssertionError("nobody followed the run")
+
+
+def run_together(shared, adapter, requests: list[dict]) -> list:
+    """Each request in its own thread, all at once; what each got at the end (a Result or an exception)."""
+    out = [None] * len(requests)
+    start = threading.Barrier(len(requests))
+
+    def one(i, params):
+        start.wait()
+        try:
+            last = None
+            for last in shared.stream(adapter, params):
+                pass
+            out[i] = last
+        except Exception as e:
+            out[i] = e
+
+    threads = [threading.Thread(target=one, args=(i, p)) for i, p in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return out
+
+
+def test_thirty_identical_requests_are_computed_once_and_get_the_same_bytes():
+    shared, adapter = SharedResults(), CountingAdapter()
+    results = run_together(shared, adapter, [{"seed": 3, "steps": 10}] * 30)
+    assert adapter.runs == 1 and shared.computed == 1
+    assert all(isinstance(r, Result) and r.done for r in results)
+    assert {r.images[0].tobytes() for r in results} == {adapter.generate(seed=3, steps=10).images[0].tobytes()}
+    # Afterwards, the same request is served from the cache without running the model.
+    before = adapter.runs
+    assert list(shared.stream(adapter, {"seed": 3, "steps": 10}))[-1].text == "seed 3"
+    assert adapter.runs == before and shared.served_from_cache == 1
+
+
+def test_followers_see_the_intermediate_steps_too():
+    shared, adapter = SharedResults(), CountingAdapter()
+    seen = []
+    leader = shared.stream(adapter, {"seed": 1, "steps": 20})
+    next(leader)  # the leader has started
+    follower = threading.Thread(target=lambda: seen.extend(shared.stream(adapter, {"seed": 1, "steps": 20})))
+    follower.start()
+    wait_for_followers(shared, 1)
+    for _ in leader:
+        pass
+    follower.join(10)
+    assert adapter.runs == 1 and len(seen) >= 2 and not seen[0].done and seen[-1].done
+
+
+def test_different_seeds_or_settings_run_separately():
+    shared, adapter = SharedResults(), CountingAdapter()
+    results = run_together(shared, adapter, [{"seed": s, "steps": 3} for s in range(5)] + [{"seed": 0, "steps": 4}])
+    assert adapter.runs == 6 and len({r.text for r in results}) == 5
+
+
+def test_an_error_reaches_every_follower_and_is_not_cached():
+    shared, adapter = SharedResults(), CountingAdapter()
+    results = run_together(shared, adapter, [{"seed": 2, "steps": 10, "fail": True}] * 5)
+    assert adapter.runs == 1 and all(isinstance(r, ParameterError) and "half-way" in str(r) for r in results)
+    run_together(shared, adapter, [{"seed": 2, "steps": 10, "fail": True}])
+    assert adapter.runs == 2  # tried again, not served from a cache
+
+
+def test_a_bad_request_is_refused_before_it_joins_anything():
+    shared, adapter = SharedResults(), CountingAdapter()
+    with pytest.raises(ParameterError, match="steps=500 is out of range"):
+        next(shared.stream(adapter, {"steps": 500}))
+    assert shared.computed == 0 and adapter.runs == 0
+
+
+def test_a_visitor_who_leaves_hands_the_run_on():
+    shared, adapter = SharedResults(), CountingAdapter()
+    leader = shared.stream(adapter, {"seed": 4, "steps": 25})
+    next(leader)
+    got = []
+    follower = threading.Thread(target=lambda: got.append(list(shared.stream(adapter, {"seed": 4, "steps": 25}))[-1]))
+    follower.start()
+    wait_for_followers(shared, 1)
+    leader.close()  # Stop, or a closed tab
+    follower.join(20)
+    assert got and got[0].done and got[0].text == "seed 4"
+    assert adapter.runs == 2  # the follower ran it again from the start
+
+
+def test_the_cache_is_bounded_in_entries_and_bytes():
+    adapter = CountingAdapter()
+    shared = SharedResults(max_items=3)
+    for seed in range(6):
+        list(shared.stream(adapter, {"seed": seed, "steps": 1}))
+    assert len(shared._cache) == 3
+    one = result_bytes(adapter.generate(seed=0, steps=1))
+    shared = SharedResults(max_bytes=2 * one + one // 2)
+    for seed in range(6):
+        list(shared.stream(adapter, {"seed": seed, "steps": 1}))
+    assert len(shared._cache) == 2 and shared.cached_bytes <= shared.max_bytes
+
+
+def test_shared_results_are_byte_identical_to_running_alone(tiny_weights):
+    """A real model: what a crowd gets from one shared run is what one visitor alone gets."""
+    from genai_demo.registry import Registry
+
+    gan = Registry(tiny_weights).get("image/gan")
+    alone = [im.tobytes() for im in gan.generate(seed=9, num_images=4).images]
+    shared = SharedResults()
+    results = run_together(shared, gan, [{"seed": 9, "num_images": 4}] * 8)
+    assert shared.computed == 1
+    assert all([im.tobytes() for im in r.images] == alone for r in results)

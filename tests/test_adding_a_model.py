@@ -110,7 +110,7 @@ def test_it_is_on_the_page_in_both_languages_in_the_api_a_link_and_a_png(with_st
     query = dict(parse_qsl(links.build_query("image/stripes", values)))
     updates = page.from_link(SimpleNamespace(query_params=query, headers={"accept-language": "ko-KR"}))
     panel = next(pp for pp in page.panels if pp.adapter.id == "image/stripes")
-    restored = {p.name: updates[page.outputs.index(c)]["value"] for p, c in zip(adapter.params, panel.controls)}
+    restored = {p.name: updates[c]["value"] for p, c in zip(adapter.params, panel.controls)}
     assert restored == values
     first = [im.tobytes() for im in adapter.generate(**values).images]
     assert [im.tobytes() for im in adapter.generate(**restored).images] == first
@@ -118,5 +118,5 @@ def test_it_is_on_the_page_in_both_languages_in_the_api_a_link_and_a_png(with_st
     # A PNG it made restores its settings when dropped on the page.
     files, _, _ = image_outputs(adapter.generate(**values))
     updates = page.from_png(files[0][0], "en")
-    panel_values = {p.name: updates[page.outputs.index(c)]["value"] for p, c in zip(adapter.params, panel.controls)}
+    panel_values = {p.name: updates[c]["value"] for p, c in zip(adapter.params, panel.controls)}
     assert panel_values == values

@@ -81,11 +81,10 @@ def other_values(adapter) -> dict:
     return values
 
 
-def restored(page, updates: list, model_id: str) -> dict:
+def restored(page, updates: dict, model_id: str) -> dict:
     """The values a load or upload event put into a model's controls."""
     panel = next(pp for pp in page.panels if pp.adapter.id == model_id)
-    outputs = page.outputs
-    return {p.name: updates[outputs.index(c)]["value"] for p, c in zip(panel.adapter.params, panel.controls)}
+    return {p.name: updates[c]["value"] for p, c in zip(panel.adapter.params, panel.controls)}
 
 
 def fingerprint(result) -> tuple:
@@ -94,8 +93,8 @@ def fingerprint(result) -> tuple:
     return ([im.tobytes() for im in result.images], result.text, audio, dict(result.files) if hasattr(result, "files") else {})
 
 
-def notice_of(page, updates: list) -> str:
-    update = updates[page.outputs.index(page.notice)]
+def notice_of(page, updates: dict) -> str:
+    update = updates[page.notice]
     return update.get("value", "") if update.get("visible") else ""
 
 
@@ -114,8 +113,8 @@ def test_a_link_restores_every_setting_and_reproduces_the_output(page, registry,
     query = dict(parse_qsl(links.build_query(model_id, values)))
     updates = page.from_link(request(query))
     assert notice_of(page, updates) == ""
-    assert updates[page.outputs.index(page.tabs)].selected == adapter.modality
-    assert updates[page.outputs.index(page.pickers[adapter.modality])]["value"] == model_id
+    assert updates[page.tabs].selected == adapter.modality
+    assert updates[page.pickers[adapter.modality]]["value"] == model_id
     back = restored(page, updates, model_id)
     assert back == values
     assert fingerprint(adapter.generate(**back)) == fingerprint(adapter.generate(**values))
@@ -135,7 +134,7 @@ def test_a_link_with_bad_parts_opens_with_defaults_and_one_notice(page):
 
 def test_an_unknown_model_or_tab_falls_back_to_the_first_model(page):
     updates = page.from_link(request({"model": "image/stylegan9", "tab": "video", "seed": "3"}))
-    assert updates[page.outputs.index(page.pickers["image"])]["value"] == "image/gan"
+    assert updates[page.pickers["image"]]["value"] == "image/gan"
     assert restored(page, updates, "image/gan")["seed"] == 3
     notice = notice_of(page, updates)
     assert "unknown model 'image/stylegan9'" in notice and "unknown tab 'video'" in notice
@@ -143,7 +142,7 @@ def test_an_unknown_model_or_tab_falls_back_to_the_first_model(page):
 
 def test_a_model_named_with_the_wrong_tab_opens_on_its_own_tab(page):
     updates = page.from_link(request({"tab": "image", "model": "text/shakespeare"}))
-    assert updates[page.outputs.index(page.tabs)].selected == "text"
+    assert updates[page.tabs].selected == "text"
     assert "not on the" in notice_of(page, updates)
 
 
@@ -152,13 +151,15 @@ def test_no_link_changes_nothing_but_gives_each_visitor_their_own_seed(page):
 
     updates = page.from_link(request({}))
     assert notice_of(page, updates) == ""
-    seeds = {page.outputs.index(c) for c in seed_controls(page)}
+    seeds = seed_controls(page)
     assert len(seeds) == len(page.panels) + 1  # every model's seed box and the comparison's
-    assert all(u == {"__type__": "update"} for i, u in enumerate(updates) if i >= 2 and i not in seeds)
-    mine = {updates[i]["value"] for i in seeds}
+    assert set(updates) == set(page.outputs)
+    assert all(u == {"__type__": "update"} for c, u in updates.items()
+               if c not in seeds and c is not page.notice)
+    mine = {updates[c]["value"] for c in seeds}
     assert mine == {seed_for("a visitor")}  # one seed for the whole page, the same for every event of this load
     theirs = page.from_link(request({}, session="another visitor"))
-    assert {theirs[i]["value"] for i in seeds} == {seed_for("another visitor")} != mine
+    assert {theirs[c]["value"] for c in seeds} == {seed_for("another visitor")} != mine
 
 
 def test_a_plain_visit_opens_with_the_first_models_default_result(page, registry):
@@ -223,7 +224,7 @@ def test_the_notice_speaks_the_pages_language(page):
 
 def compare_values(page, updates: list) -> dict:
     """The values a load event put into the compare section's controls."""
-    return {p.name: updates[page.outputs.index(c)].get("value") for p, c in zip(compare.PARAMS, page.compare_controls)}
+    return {p.name: updates[c].get("value") for p, c in zip(compare.PARAMS, page.compare_controls)}
 
 
 def comparison(page, values: dict, lang: str = "en") -> tuple:
@@ -240,10 +241,10 @@ def test_a_compare_link_restores_its_settings_and_reproduces_the_comparison(page
     assert query == {"tab": "image", "model": "image/compare", "seed": "4242", "label": "7", "num_images": "1"}
     updates = page.from_link(request(query))
     assert notice_of(page, updates) == ""
-    assert updates[page.outputs.index(page.tabs)].selected == "image"
-    assert updates[page.outputs.index(page.pickers["image"])] == {"__type__": "update"}  # the model stays
+    assert updates[page.tabs].selected == "image"
+    assert updates[page.pickers["image"]] == {"__type__": "update"}  # the model stays
     seeds = seed_controls(page)
-    assert all("value" not in updates[page.outputs.index(c)] for pp in page.panels for c in pp.controls
+    assert all("value" not in updates[c] for pp in page.panels for c in pp.controls
                if c not in seeds)
     back = compare_values(page, updates)
     assert back == values
@@ -267,11 +268,11 @@ def test_a_compare_link_with_bad_values_opens_with_defaults_and_one_notice(page)
     for part in ("seed", "label", "num\\_images=99 is out of range", "image/compare has no setting 'truncation'"):
         assert part in notice, notice
     updates = page.from_link(request({"tab": "text", "model": "image/compare", "seed": "3"}))
-    assert updates[page.outputs.index(page.tabs)].selected == "image"
+    assert updates[page.tabs].selected == "image"
     assert compare_values(page, updates)["seed"] == 3 and "not on the" in notice_of(page, updates)
     # A model's link leaves the compare section alone, and vice versa.
     updates = page.from_link(request({"model": "image/gan", "seed": "5"}))
-    assert all(updates[page.outputs.index(c)] == {"__type__": "update"} for c in page.compare_controls
+    assert all(updates[c] == {"__type__": "update"} for c in page.compare_controls
                if c not in seed_controls(page))
 
 
@@ -286,20 +287,20 @@ def test_the_python_link_matches_the_one_the_browser_builds():
 
 def test_teacher_mode_hides_advanced_controls_and_the_png_drop(page):
     updates = page.from_link(request({"teacher": "1"}))
-    outputs = page.outputs
     advanced = 0
     for pp in page.panels:
         for p, control in zip(pp.adapter.params, pp.controls):
-            update = updates[outputs.index(control)]
+            update = updates[control]
             if p.advanced:
                 advanced += 1
                 assert update.get("visible") is False, p.name
             else:
                 assert "visible" not in update, p.name
     assert advanced >= 3  # eta, repetition_penalty, the chorale's top_k...
-    assert all(updates[outputs.index(c)].get("visible") is False for c in page.teacher_hidden)
+    assert all(updates[c].get("visible") is False for c in page.teacher_hidden)
     assert "Teacher mode" in notice_of(page, updates)
-    assert all("visible" not in u for u in page.from_link(request({"teacher": "0"}))[2:])
+    plain = page.from_link(request({"teacher": "0"}))
+    assert all("visible" not in u for c, u in plain.items() if c is not page.notice)
 
 
 # -- PNG metadata ----------------------------------------------------------------------------------------------------
@@ -355,7 +356,7 @@ def test_a_png_without_usable_settings_gets_one_clear_line(page, tmp_path, data,
     notice = notice_of(page, updates)
     assert expected.replace("(", "\\(").replace(")", "\\)").replace(".", "\\.") in notice or expected in notice, notice
     assert "\n" not in notice
-    assert updates[page.outputs.index(page.pickers["image"])] == {"__type__": "update"}  # nothing restored
+    assert updates[page.pickers["image"]] == {"__type__": "update"}  # nothing restored
 
 
 def test_forged_values_in_a_png_fall_back_to_defaults(page, tmp_path):

@@ -120,17 +120,20 @@ class PageState:
     def tab_labels_for(self, request: gr.Request) -> list:
         return self.tab_labels(i18n.language_of(request))
 
-    def updates(self, state: links.LinkState, notice: str, fresh_seed: int | None = None) -> list:
+    def updates(self, state: links.LinkState, notice: str, fresh_seed: int | None = None) -> dict:
+        """What a link or a PNG changes, by component: the tab, the notice, the model shown, its settings, the other
+        seed boxes (a page load's own seed) and, in teacher mode, what is hidden."""
         target = self.registry.get(state.model) if state.model in self.registry.models else None
-        out = [gr.Tabs(selected=state.tab) if state.tab else gr.update(),
-               gr.update(value=md_escape(notice), visible=bool(notice))]
-        for modality in self.pickers:
-            out.append(gr.update(value=target.id) if target and target.modality == modality else gr.update())
+        out = {c: gr.update() for c in self.outputs}
+        if state.tab:
+            out[self.tabs] = gr.Tabs(selected=state.tab)
+        out[self.notice] = gr.update(value=md_escape(notice), visible=bool(notice))
+        if target is not None and target.modality in self.pickers:
+            out[self.pickers[target.modality]] = gr.update(value=target.id)
         for pp in self.panels:
-            same_tab = target is not None and target.modality == pp.adapter.modality
-            out.append(gr.update(visible=pp.adapter.id == target.id) if same_tab else gr.update())
-        for pp in self.panels:
-            for p in pp.adapter.params:
+            if target is not None and target.modality == pp.adapter.modality:
+                out[pp.panel] = gr.update(visible=pp.adapter is target)
+            for p, control in zip(pp.adapter.params, pp.controls):
                 change = {}
                 if target is pp.adapter:
                     change["value"] = state.values[p.name]
@@ -138,15 +141,18 @@ class PageState:
                     change["value"] = fresh_seed
                 if state.teacher and p.advanced:
                     change["visible"] = False
-                out.append(gr.update(**change))
-        out += [gr.update(visible=False) if state.teacher else gr.update() for _ in self.teacher_hidden]
+                out[control] = gr.update(**change)
+        for box in self.teacher_hidden:
+            out[box] = gr.update(visible=False) if state.teacher else gr.update()
         comparing = state.model == COMPARE_LINK.id and bool(self.compare_controls)
-        out += [gr.update(value=state.values[p.name]) if comparing else
-                gr.update(value=fresh_seed) if p.name == "seed" and fresh_seed is not None else gr.update()
-                for p, _ in zip(COMPARE_LINK.params, self.compare_controls)]
+        for p, control in zip(COMPARE_LINK.params, self.compare_controls):
+            if comparing:
+                out[control] = gr.update(value=state.values[p.name])
+            elif p.name == "seed" and fresh_seed is not None:
+                out[control] = gr.update(value=fresh_seed)
         return out
 
-    def from_link(self, request: gr.Request) -> list:
+    def from_link(self, request: gr.Request) -> dict:
         """On page load: the address's tab, model and settings (defaults and a notice where they are wrong), and
         every other seed box at the visitor's own first seed."""
         state, lang = self.link_state(request)
@@ -161,11 +167,11 @@ class PageState:
         """On page load: the first model's result at its defaults, unless the address asks for something else."""
         return self.opening.values(*self.link_state(request), seed_for(getattr(request, "session_hash", None)))
 
-    def from_png(self, path, lang) -> list:
+    def from_png(self, path, lang) -> dict:
         """A dropped PNG: its model and settings, or one line saying why it cannot be used."""
         lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
         if not path:
-            return [gr.update() for _ in self.outputs]
+            return {c: gr.update() for c in self.outputs}
         try:
             with open(path, "rb") as f:
                 data = f.read(links.MAX_PNG_BYTES + 1)

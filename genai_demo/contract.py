@@ -71,9 +71,6 @@ class ModelAdapter:
     description: str = ""  # a few plain sentences for students
     params: tuple[Param, ...] = ()
     weights_files: tuple[str, ...] = ("config.json", "model.safetensors")
-    concurrency: int = 2  # requests of this model the server runs at once; the rest wait in the queue
-    heavy: bool = False  # many network passes per request: heavy models share one slot, so fast ones stay fast
-    slow: bool = False  # seconds, not milliseconds, per request: the app runs it in its worker process (worker.py)
     # -- what the page, the CLI and the tests read besides the parameters (docs/adding-a-model.md) --
     # Other languages' title and description (and family, if the page does not know it): {"ko": {"title": ...}}
     translations: dict = {}
@@ -83,9 +80,10 @@ class ModelAdapter:
     trainer: str | None = None  # the module whose ``train`` function makes its weights (python -m genai_demo train ID)
     words: dict = {}  # the words it writes into results (``words.Say`` templates), translated: {"ko": {template: ...}}
 
-    def estimate_seconds(self, values: dict) -> float:
-        """About how long a request with these (validated) values takes on a 2-core CPU: what the page warns of
-        before a slow run, and what a serving layer can schedule by. Quick models keep the default, 0."""
+    def estimate_seconds(self, values: dict) -> float | None:
+        """About how long a request with these (validated) values takes on a 2-core CPU, or None if unknown (an
+        operator's hub model): what the page warns of before a slow run, and what the serving layer schedules by
+        (``genai_demo/serving.py``: which process, which queue). Quick models keep the default, 0."""
         return 0.0
 
     def __init__(self, weights_root: str | Path | None = None):
@@ -95,7 +93,6 @@ class ModelAdapter:
         self._load_error: str | None = None
         self.num_parameters: int | None = None
         self.weights_version: str | None = None
-        self.worker = None  # a worker.Worker that runs this model's generations in another process, or None: here
         self.device = None  # the torch.device it is loaded on (runtime.device(), $GENAI_DEVICE), once loaded
 
     # -- description ---------------------------------------------------------
@@ -246,9 +243,6 @@ class ModelAdapter:
     def stream(self, **params) -> Iterator[Result]:
         """Yield intermediate results (``done=False``) and then the final one, stamped with its info record."""
         values = self.validate(params)
-        if self.worker is not None:
-            yield from self.worker.stream(self.id, values)
-            return
         model = self.load()
         started = time.perf_counter()
         result = None

@@ -59,12 +59,6 @@ class Registry:
 
             self.models["audio/hf"] = HubAudioAdapter(audio_model, weights_root)
 
-    def use_worker(self, worker) -> None:
-        """Run the slow models' generations in ``worker`` (a ``worker.Worker``), so the fast ones stay fast."""
-        for adapter in self:
-            if adapter.slow:
-                adapter.worker = worker
-
     def get(self, model_id: str) -> ModelAdapter:
         try:
             return self.models[model_id]

@@ -31,6 +31,7 @@ from genai_demo.runtime import freeze_heap, prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.page import launch_options
 from genai_demo.ui.mcp import fix_tool_outputs
+from genai_demo.serving import SHARED
 from genai_demo.worker import Worker
 
 MAX_FILE_SIZE = "10mb"  # the largest upload a visitor may send (a PNG to restore); Gradio refuses bigger ones
@@ -127,7 +128,7 @@ def warm_up(registry: Registry) -> None:
     for adapter in registry:
         if adapter.unavailable_reason() is None:
             try:
-                adapter.worker.load(adapter.id) if adapter.worker else adapter.load()
+                SHARED.load(adapter)  # where its requests will run: here, or in the worker
             except Exception as e:  # it is reported again, in the page, when someone uses that model
                 logging.getLogger("genai_demo").warning("%s", e)
 
@@ -147,7 +148,7 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
         worker = Worker(registry.settings)
         worker.start()
         atexit.register(worker.close)
-        registry.use_worker(worker)
+        SHARED.use_worker(worker)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below

@@ -1,4 +1,9 @@
-"""Serving: the same request is computed once.
+"""Serving: where and when a request runs, and the same request computed once.
+
+Scheduling is this module's business, not the model's: a model declares what a request costs
+(``ModelAdapter.estimate_seconds``), and ``plan`` decides from it which process runs it (the server, or the
+lower-priority worker process for anything slower than ``WORKER_SECONDS``) and which queue lane (models slower than
+``HEAVY_SECONDS`` share one slot, so a class's diffusion requests cannot starve the quick GAN).
 
 An output is a pure function of (model, weights, parameters, seed). So when a teacher says "everyone press Generate
 now", the server computes once: identical requests that arrive while one runs follow that run (they see its
@@ -6,7 +11,7 @@ intermediate steps and get its final result), and recent final results are kept 
 bytes. A request that differs in any value (another seed) runs on its own.
 
 The page's handlers call ``SHARED.stream(adapter, params)`` instead of ``adapter.stream(**params)``; the model
-contract knows nothing of it. A run whose first visitor leaves (Stop, a closed tab) is not abandoned by the
+contract knows nothing of it, nor of the worker. A run whose first visitor leaves (Stop, a closed tab) is not abandoned by the
 others: the next one in line takes it over from the start.
 """
 
@@ -15,9 +20,50 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Iterator
 
 from genai_demo.contract import ModelAdapter, Result
+
+
+WORKER_SECONDS = 0.3  # a request estimated slower than this runs in the worker process (genai_demo/worker.py)
+HEAVY_SECONDS = 2.0  # slower than this: the heavy lane, one request at a time for all such models
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the server runs one model's requests."""
+
+    in_worker: bool  # in the worker process (when the app has one), so the server's own Python stays free
+    concurrency_limit: int  # requests of this lane running at once; the rest wait in Gradio's queue
+    concurrency_id: str | None = None  # a lane shared by several models ("heavy")
+
+    @property
+    def quick(self) -> bool:
+        return not self.in_worker and self.concurrency_id is None
+
+    def queue(self) -> dict:
+        """The Gradio event settings for this plan."""
+        return {"concurrency_limit": self.concurrency_limit,
+                **({"concurrency_id": self.concurrency_id} if self.concurrency_id else {})}
+
+
+def plan(adapter: ModelAdapter) -> Plan:
+    """Where and in which lane a model runs, from the cost it declares for its default request.
+
+    - quick (a GAN or VAE: one pass through a small network): in the server, one request at a time, since such a
+      request is mostly the server's own Python work and a burst of 30 clicks then finishes in turn, not all late
+      together (bench/load.py);
+    - slow (a text or music model: a pass per token): in the worker, two at a time;
+    - heavy (diffusion, PixelCNN, a hub pipeline: many passes per image): in the worker, one slot for all of them;
+    - unknown (an operator's hub text model): in the worker, two at a time.
+    """
+    seconds = adapter.estimate_seconds(adapter.validate({}))
+    if seconds is not None and seconds < WORKER_SECONDS:
+        return Plan(in_worker=False, concurrency_limit=1)
+    if seconds is not None and seconds >= HEAVY_SECONDS:
+        return Plan(in_worker=True, concurrency_limit=1, concurrency_id="heavy")
+    return Plan(in_worker=True, concurrency_limit=2)
 
 
 def result_bytes(result: Result) -> int:
@@ -88,6 +134,17 @@ class SharedResults:
         self._runs: dict[tuple, _Run] = {}
         self.computed = 0  # runs started (for tests and the benchmark)
         self.served_from_cache = 0
+        self.worker = None  # a worker.Worker for the models whose plan says so, or None: everything runs here
+
+    def use_worker(self, worker) -> None:
+        self.worker = worker
+
+    def runs_in_worker(self, adapter: ModelAdapter) -> bool:
+        return self.worker is not None and plan(adapter).in_worker
+
+    def load(self, adapter: ModelAdapter) -> None:
+        """Load a model where its requests will run (the warm-up after start)."""
+        self.worker.load(adapter.id) if self.runs_in_worker(adapter) else adapter.load()
 
     @staticmethod
     def key(adapter: ModelAdapter, values: dict) -> tuple:
@@ -127,7 +184,7 @@ class SharedResults:
 
     def _lead(self, adapter: ModelAdapter, values: dict, key: tuple, run: _Run) -> Iterator[Result]:
         result, finished = None, False
-        stream = adapter.stream(**values)
+        stream = self.worker.stream(adapter.id, values) if self.runs_in_worker(adapter) else adapter.stream(**values)
         try:
             for result in stream:
                 run.publish(result)

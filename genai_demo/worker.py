@@ -6,8 +6,9 @@ p95 once the class was busy. In their own process, at ``nice`` 19, the slow mode
 fast models leave over: the web server, the GAN and the VAE answer first (2x at p95 in the same benchmark), and the
 slow requests still run whenever a core is free.
 
-The app (``app.py``) starts one ``Worker`` and hands it the adapters marked ``slow``; their ``stream`` then sends the
-validated parameters here and yields the results that come back. The worker builds its own registry from the same
+The server (``genai_demo/server.py``) starts one ``Worker`` and hands it to the serving layer, which sends here the
+requests of every model its plan puts in the worker (``serving.plan``: anything slower than a fraction of a
+second) as validated parameters, and yields the results that come back. The worker builds its own registry from the same
 settings (weights folder, operator-chosen hub models), so it loads only what visitors could already reach. Each
 request runs in its own thread, as it would in the server; the server's queue (one slot for the heavy models, two
 each for text and chorales) still decides how many run at once.

@@ -83,7 +83,9 @@ def musicgen(tiny_musicgen):
 
 
 def test_a_local_musicgen_makes_seeded_audio_of_the_asked_duration(musicgen, tiny_musicgen):
-    assert musicgen.modality == "audio" and musicgen.heavy and musicgen.family == "hub pipeline"
+    from genai_demo.serving import plan
+
+    assert musicgen.modality == "audio" and plan(musicgen).concurrency_id == "heavy" and musicgen.family == "hub pipeline"
     assert [p.name for p in musicgen.params] == ["prompt", "duration", "guidance_scale", "seed"]
     assert musicgen.param("guidance_scale").advanced and "MusicLM" in musicgen.description
     assert musicgen.unavailable_reason() is None

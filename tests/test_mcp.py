@@ -112,7 +112,9 @@ def test_the_mcp_protocol_lists_the_same_tools_and_runs_a_model(mcp_url, schema,
     except ImportError:  # mcp before 1.24
         from mcp.client.streamable_http import streamablehttp_client as streamable_http_client
 
-    model = next(m for m in registry if not (m.slow or m.heavy) and m.params[0].name == "seed")
+    from genai_demo.serving import plan
+
+    model = next(m for m in registry if plan(m).quick and m.params[0].name == "seed")
     tool = api_name(model.id)
     arguments = {"seed": 5, "num_images": 2} if "num_images" in schema[tool]["inputSchema"]["properties"] else {"seed": 5}
     progress = []

@@ -15,19 +15,48 @@ import pytest
 
 from genai_demo.contract import GenAIError, ModelUnavailable, ParameterError, UnknownModel
 from genai_demo.registry import Registry
+from genai_demo.serving import SharedResults
 from genai_demo.worker import NICE, Worker, WorkerError
 from tests.conftest import ROOT
 
 SLOW_DIFFUSION = dict(seed=0, num_images=2, label="any", scheduler="DDPM", num_inference_steps=1000)
 
 
+class Served:
+    """A registry whose slow models the serving layer runs in a worker (no cache: every request runs)."""
+
+    def __init__(self, registry, worker):
+        self.registry, self.shared = registry, SharedResults(max_items=0)
+        self.shared.use_worker(worker)
+
+    def get(self, model_id):
+        return Through(self.registry.get(model_id), self.shared)
+
+    def __iter__(self):
+        return iter(self.registry)
+
+
+class Through:
+    """An adapter as the page's handlers reach it: through the serving layer."""
+
+    def __init__(self, adapter, shared):
+        self.adapter, self.shared = adapter, shared
+
+    def stream(self, **params):
+        return self.shared.stream(self.adapter, params)
+
+    def generate(self, **params):
+        result = None
+        for result in self.stream(**params):
+            pass
+        return result
+
+
 @pytest.fixture(scope="module")
 def served(tiny_weights):
-    """A registry whose slow models run in a worker, the worker, and a plain registry on the same weights."""
-    registry = Registry(tiny_weights)
-    worker = Worker(registry.settings)
-    registry.use_worker(worker)
-    yield registry, worker, Registry(tiny_weights)
+    """The served registry, the worker, and a plain registry on the same weights."""
+    worker = Worker(Registry(tiny_weights).settings)
+    yield Served(Registry(tiny_weights), worker), worker, Registry(tiny_weights)
     worker.close()
 
 
@@ -42,9 +71,9 @@ def wait_until(condition, seconds: float = 30.0) -> bool:
 
 def test_only_the_slow_models_are_sent_to_the_worker(served):
     registry, worker, _ = served
-    sent = {a.id for a in registry if a.worker is worker}
+    sent = {a.id for a in registry if registry.shared.runs_in_worker(a)}
     assert sent == {"image/diffusion", "image/autoregressive", "audio/chorale", "text/shakespeare"}
-    assert registry.get("image/gan").worker is None and registry.get("image/vae").worker is None
+    assert not registry.shared.runs_in_worker(registry.registry.get("image/gan"))
 
 
 @pytest.mark.parametrize("model_id, params", [

@@ -12,8 +12,6 @@ from genai_demo.words import Say
 class AutoregressiveAdapter(DigitAdapter):
     id = "image/autoregressive"
     family = "autoregressive"
-    heavy = True  # many network passes per image
-    slow = True
     title = "Autoregressive: one pixel at a time, each chosen from the pixels before it"
     description = (
         "An autoregressive model writes its output one piece at a time, like GPT writes one word at a time. This "

@@ -43,8 +43,6 @@ class ChoraleAdapter(ModelAdapter):
     id = "audio/chorale"
     modality = "audio"
     family = "autoregressive"
-    heavy = False  # about 33 small network passes a bar: a few seconds for a whole piece
-    slow = True
     title = "Autoregressive music: a GPT writes four-part chorales in the style of Bach"
     description = (
         "This small transformer read about 300 of Bach's four-part chorales as tokens: every eighth note, one "

@@ -24,8 +24,6 @@ def snapshot_steps(num_steps: int, wanted: int) -> set[int]:
 class DiffusionAdapter(DigitAdapter):
     id = "image/diffusion"
     family = "diffusion"
-    heavy = True  # many network passes per image
-    slow = True
     title = "Diffusion: from pure noise to a digit, one small denoising step at a time"
     description = (
         "A diffusion model is trained to undo noise: it sees digits with noise added and learns to guess that noise. "

@@ -9,8 +9,6 @@ from genai_demo.contract import Param, Preset
 class GANAdapter(DigitAdapter):
     id = "image/gan"
     family = "GAN"
-    concurrency = 1  # one pass through a small network: a request is mostly the server's own Python work, so one
-    # at a time (a burst of 30 clicks finishes in turn, not all late together: bench/load.py)
     title = "GAN: a generator trained against a critic"
     description = (
         "A generative adversarial network is two networks in a contest. The generator turns random noise into a "

@@ -38,8 +38,10 @@ class HubImageAdapter(HubSource, ModelAdapter):
     id = "image/hf"
     modality = "image"
     family = "hub pipeline"
-    heavy = True  # a pipeline runs many network passes, one call at a time (its scheduler holds per-call state)
-    slow = True
+
+    def estimate_seconds(self, values: dict) -> float:
+        # a pipeline runs one network pass per step and image; even a small one takes about 0.1 s a pass here
+        return 0.1 * values["num_inference_steps"] * values["num_images"]
 
     def __init__(self, source: str, task: str = "auto", weights_root=None):
         super().__init__(weights_root)

@@ -32,7 +32,7 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
     id = "text/hf"
     family = "hub model"
     weights_files = ("config.json",)
-    SECONDS_PER_TOKEN = 0.0  # unknown until measured: it depends on the operator's model
+    SECONDS_PER_TOKEN = None  # unknown: it depends on the operator's model
 
     def __init__(self, source: str, weights_root=None):
         super().__init__(weights_root)

@@ -103,14 +103,15 @@ class CausalLMAdapter(ModelAdapter):
     modality = "text"
     family = "autoregressive"
     presets = TEXT_PRESETS
-    SECONDS_PER_TOKEN = 0.004  # the Shakespeare GPT on 2 cores; a hub model overrides it
+    SECONDS_PER_TOKEN: float | None = 0.004  # the Shakespeare GPT on 2 cores; a hub model's is unknown (None)
 
-    def estimate_seconds(self, values: dict) -> float:
+    def estimate_seconds(self, values: dict) -> float | None:
+        if self.SECONDS_PER_TOKEN is None:
+            return None
         return self.SECONDS_PER_TOKEN * values["max_new_tokens"]
     words = {"ko": {"token {n}: {piece!r}, probability {p_model:.1%} by the model, {p_sampled:.1%} after the sampling "
                     "settings": "토큰 {n}: {piece!r}, 모델의 확률 {p_model:.1%}, 샘플링 설정을 거친 뒤 {p_sampled:.1%}"}}
     weights_files = ("config.json", "model.safetensors", "tokenizer.json")  # or its shards and their index
-    slow = True  # one network pass per token
 
     def _load(self, weights_dir):
         import torch

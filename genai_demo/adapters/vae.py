@@ -9,8 +9,6 @@ from genai_demo.contract import Param, Preset
 class VAEAdapter(DigitAdapter):
     id = "image/vae"
     family = "VAE"
-    concurrency = 1  # one pass through a small network: a request is mostly the server's own Python work, so one
-    # at a time (a burst of 30 clicks finishes in turn, not all late together: bench/load.py)
     title = "VAE: compress to a few numbers, then draw back"
     description = (
         "A variational autoencoder learns to squeeze every digit into a handful of numbers (its latent code) and to "

@@ -17,6 +17,7 @@ import gradio as gr
 from genai_demo import compare, i18n, links
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import MODALITIES, Registry
+from genai_demo.serving import plan
 from genai_demo.ui.audio_tab import audio_tab
 from genai_demo.ui.common import gradio_i18n, md_escape, t
 from genai_demo.ui.compare_tab import COMPARE_LINK, compare_section
@@ -33,7 +34,7 @@ class OpeningResult:
     """What a visitor sees without a click: the first tab's first model at its default settings, with the visitor's
     own first seed (``panel.seed_for``: each page load its own digits, as the seed box shows).
 
-    Only a quick model qualifies (neither ``slow`` nor ``heavy``): a GAN draws its 16 digits in about 50 ms. The last
+    Only a quick model qualifies (``serving.plan``): a GAN draws its 16 digits in about 50 ms. The last
     few results are kept, so a reload, or a class opening the page together on one link, draws each once.
     """
 
@@ -47,7 +48,7 @@ class OpeningResult:
 
     @staticmethod
     def qualifies(tab: TabParts | None) -> bool:
-        return tab is not None and not (tab.first.slow or tab.first.heavy) and tab.first.unavailable_reason() is None
+        return tab is not None and plan(tab.first).quick and tab.first.unavailable_reason() is None
 
     def wanted(self, state: links.LinkState) -> bool:
         """Whether a page opened at this link shows the tab's first model at its defaults (a plain visit does)."""

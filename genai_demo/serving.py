@@ -126,7 +126,7 @@ class _Run:
 class SharedResults:
     """Identical requests computed once; at most ``max_items`` recent results, ``max_bytes`` in all, kept."""
 
-    def __init__(self, max_items: int = 256, max_bytes: int = 64 * 1024 * 1024):
+    def __init__(self, max_items: int = 128, max_bytes: int = 16 * 1024 * 1024):
         self.max_items, self.max_bytes = max_items, max_bytes
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, tuple[Result, int]] = OrderedDict()

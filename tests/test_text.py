@@ -382,3 +382,19 @@ def test_bad_text_settings_through_the_api_are_one_clear_message(client):
     text, info = client.predict(prompt="🙂" * 3 + "x" * 400, max_new_tokens=5, api_name="/text_shakespeare")
     assert len(text) == 3 + 400 + 5
     assert "Note: left out 1 character the model never saw: 🙂" in info and "it sees only the last 256" in info
+
+
+def test_a_hub_model_of_unknown_cost_is_checked_without_a_time_estimate(tiny_hub_model):
+    """Its cost is unknown (None): the page's check says nothing about time, and it runs in the worker."""
+    from types import SimpleNamespace
+
+    from genai_demo.adapters.hub_text import HubTextAdapter
+    from genai_demo.serving import plan
+    from genai_demo.ui.panel import check
+
+    adapter = HubTextAdapter(str(tiny_hub_model))
+    assert adapter.estimate_seconds(adapter.validate({})) is None
+    assert plan(adapter).in_worker and plan(adapter).concurrency_id is None
+    update = check(adapter)(*[p.default for p in adapter.params],
+                            SimpleNamespace(query_params={}, headers={"accept-language": "en"}))
+    assert update["visible"] is False

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from genai_demo import i18n
+from genai_demo import i18n, lessons
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param, Preset
 from genai_demo.serving import SHARED, plan
-from genai_demo import lessons
 from genai_demo.ui import errors
 from genai_demo.ui.common import (api_docstring, api_name, describe_for_api, first_paragraph, md_escape, split_request, t,
                                   with_request)
@@ -140,7 +139,6 @@ class PanelParts:
     controls: list
     event: object  # the Generate event
     stopped: object = None  # the Stop button's event, if it has one
-    fresh: object = None  # the "new seed every time" checkbox
 
 
 def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_interval: float = 0.0,
@@ -158,10 +156,11 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
             i18n.register({lang: {key: f"**{i18n.text('ui:unavailable', lang)}** {i18n.plain(reason)}"}
                            for lang in i18n.LANGUAGES}, replace=True)
             gr.Markdown(t(key))
-        controls, dice = [], None
+        controls, seed, dice = [], None, None
         for p in adapter.params:
             if p.name == "seed":
                 control, dice = seed_control(p, adapter.id)
+                seed = control
             else:
                 control = make_control(p, adapter.id)
             controls.append(control)
@@ -172,7 +171,6 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
             button = gr.Button(t("ui:generate"), variant="primary", interactive=reason is None)
             stop = gr.Button(t("ui:stop"), variant="stop", interactive=reason is None) if stoppable else None
         handler = make_handler(adapter, fmt, min_interval, len(outputs))
-        seed = controls[[p.name for p in adapter.params].index("seed")] if dice is not None else None
         # "New seed every time": a fresh seed first, then the generation with it (what the page shows is what ran).
         first = button.click(pick_seed, [fresh, seed], seed, api_visibility="private", queue=False) if seed else None
         # preprocess=False: raw values reach the contract's validation, whose messages name the parameter and its range.
@@ -195,7 +193,7 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
                               elem_classes=["genai-link"])
             copy = gr.Button(t("ui:copy_link"), scale=0, min_width=120)
         copy.click(None, controls, link, js=link_js(adapter, copy=True), api_visibility="private", queue=False)
-    return PanelParts(adapter, panel, controls, event, stopped, fresh)
+    return PanelParts(adapter, panel, controls, event, stopped)
 
 
 def pick_seed(fresh: bool, seed):
@@ -214,7 +212,7 @@ def check(adapter: ModelAdapter):
         except GenAIError as e:
             return gr.update(value=f"\u26a0\ufe0f {md_escape(errors.for_page(e, lang, adapter.id))}", visible=True)
         seconds = adapter.estimate_seconds(valid)
-        if seconds >= SLOW_SECONDS:  # say so before a slow run, not after
+        if seconds is not None and seconds >= SLOW_SECONDS:  # say so before a slow run, not after (None: unknown)
             key = "ui:estimate:long" if seconds >= 60 else "ui:estimate"
             return gr.update(value=("\u23f3 " + i18n.message(key, lang, time=duration(seconds, lang))), visible=True)
         return gr.update(value="", visible=False)

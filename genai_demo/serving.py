@@ -160,17 +160,19 @@ class SharedResults:
         values = adapter.validate(params)  # a bad request is refused before it joins anything
         while True:
             key = self.key(adapter, values)
-            with self._lock:
-                if key in self._cache:
+            with self._lock:  # (never held across a yield: the visitor's page work happens between two)
+                cached = self._cache.get(key)
+                if cached is not None:
                     self._cache.move_to_end(key)
                     self.served_from_cache += 1
-                    yield self._cache[key][0]
-                    return
                 run = self._runs.get(key)
-                leading = run is None
+                leading = cached is None and run is None
                 if leading:
                     run = self._runs[key] = _Run()
                     self.computed += 1
+            if cached is not None:
+                yield cached[0]
+                return
             if leading:
                 yield from self._lead(adapter, values, key, run)
                 return

@@ -153,9 +153,8 @@ class ModelAdapter:
 
     def _check_files(self) -> str | None:
         """Parse each config's JSON and each safetensors header (cheap: no tensors are read), once per file version."""
-        files = self._weights_paths()
-        stamp = tuple((f, (self.weights_dir / f).stat().st_mtime_ns, (self.weights_dir / f).stat().st_size)
-                      for f in files)
+        stamp = self.weights_stamp()
+        files = [name for name, *_ in stamp]
         if getattr(self, "_checked", (None,))[0] != stamp:
             problem = None
             for name in files:

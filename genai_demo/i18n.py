@@ -150,16 +150,25 @@ def choice_key(model_id: str, p, value: str) -> str:
     return f"{model_id}:{p.name}:choice:{p.choices.index(value)}"
 
 
+def param_words(p, lang: str) -> tuple[str, str]:
+    """A parameter's label and help in ``lang``, from its declaration (English where it declares none)."""
+    return p.translations.get(lang, (p.display_label, p.help))
+
+
+def choice_names(p, lang: str) -> dict:
+    """How the page names a parameter's choices in ``lang`` (value -> name; English where it declares none)."""
+    return p.choice_names.get(lang) or p.choice_names.get(DEFAULT_LANGUAGE) or {}
+
+
 def register_params(model_id: str, params: Iterable) -> None:
     """Every parameter's label, help and choice names in every language, from its declaration (English if missing)."""
     tables = {lang: {} for lang in LANGUAGES}
     for p in params:
         for lang, table in tables.items():
-            label, help_text = p.translations.get(lang, (p.display_label, p.help))
+            label, help_text = param_words(p, lang)
             table[param_key(model_id, p.name, "label")] = plain(label)
             table[param_key(model_id, p.name, "help")] = plain(help_text)
-            names = p.choice_names.get(lang) or p.choice_names.get(DEFAULT_LANGUAGE) or {}
-            for value, shown in names.items():
+            for value, shown in choice_names(p, lang).items():
                 table[choice_key(model_id, p, value)] = plain(shown)
     register(tables, replace=True)
 

@@ -26,7 +26,7 @@ def test_every_bad_value_names_the_control_as_the_page_shows_it(model_id):
             e = caught.value
             assert e.param is p and e.reason in ParameterError.REASONS
             assert str(e).startswith(p.name)  # the CLI and the API keep the code name
-            english, korean = errors.for_page(e, "en", model_id), errors.for_page(e, "ko", model_id)
+            english, korean = errors.for_page(e, "en"), errors.for_page(e, "ko")
             assert english.startswith(p.display_label + ":") and "\n" not in english
             assert korean.startswith(p.translations["ko"][0] + ":") and HANGUL.search(korean) and "\n" not in korean
             if "_" in p.name:

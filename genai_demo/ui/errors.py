@@ -2,29 +2,25 @@
 
 The contract raises one English line for the CLI and the API (``seed=-1 is out of range: expected an integer from
 0 to 4294967295``). A ``ParameterError`` also carries the parameter, the reason and the value, from which this
-module writes the page's line ("Seed: -1 is too small or too large: choose a whole number from 0 to 4294967295",
-"시드: -1은(는) 범위를 벗어났습니다. 0부터 4294967295까지의 정수를 고르세요"). Other errors keep their English
+module writes the page's line ("Seed: -1 is outside the range; choose a whole number from 0 to 4294967295.",
+"시드: -1은(는) 범위를 벗어났습니다. 0부터 4294967295까지의 정수를 고르세요."). Other errors keep their English
 detail (a path, a library's message) after a sentence in the page's language.
 """
 
 from __future__ import annotations
 
-from genai_demo.contract import GenAIError, ModelUnavailable, Param, ParameterError, UnknownModel, shown_value
 from genai_demo import i18n
-
-def label_of(model_id: str | None, p: Param, lang: str) -> str:
-    """The control's label as the page shows it in ``lang``."""
-    return p.translations.get(lang, (p.display_label, p.help))[0] if lang != "en" else p.display_label
+from genai_demo.contract import GenAIError, ModelUnavailable, Param, ParameterError, UnknownModel, shown_value
 
 
-def allowed(model_id: str | None, p: Param, lang: str) -> str:
+def allowed(p: Param, lang: str) -> str:
     """What the control accepts, in ``lang``."""
     if p.kind in ("integer", "slider"):
         return i18n.message(f"allowed:{p.kind}", lang, minimum=_number(p.minimum), maximum=_number(p.maximum))
     if p.kind == "choice":
         if len(p.choices) > 12:
             return i18n.message("allowed:choice_many", lang, n=len(p.choices))
-        names = p.choice_names.get(lang) or p.choice_names.get("en") or {}
+        names = i18n.choice_names(p, lang)
         return i18n.message("allowed:choice", lang, choices=", ".join(names.get(c, c) for c in p.choices))
     if p.kind == "toggle":
         return i18n.message("allowed:toggle", lang)
@@ -45,17 +41,17 @@ def from_browser(request) -> bool:
 def for_caller(error: Exception, request, model_id: str | None = None) -> str:
     """The line for whoever called: the page's line in its language, or the API's line naming the parameter."""
     if from_browser(request):
-        return for_page(error, i18n.language_of(request), model_id)
+        return for_page(error, i18n.language_of(request))
     if isinstance(error, GenAIError):
         return str(error)
     return f"{model_id} failed: {type(error).__name__}: {str(error)[:200]}"
 
 
-def for_page(error: Exception, lang: str, model_id: str | None = None) -> str:
+def for_page(error: Exception, lang: str) -> str:
     """One line for the page, in ``lang``, naming the control as the learner sees it."""
     if isinstance(error, ParameterError) and error.param is not None and error.reason:
         p = error.param
-        values = {"label": label_of(model_id, p, lang), "allowed": allowed(model_id, p, lang),
+        values = {"label": i18n.param_words(p, lang)[0], "allowed": allowed(p, lang),
                   "value": shown_value(error.value) if error.value is not None else ""}
         if error.reason == "too_long":
             values["length"] = len(error.value)

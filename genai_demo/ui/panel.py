@@ -39,7 +39,7 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
                             **common)
     elif p.kind == "choice":
         # "any" (a random digit per image) is named in the page's language; the value, and so the API, stays "any".
-        named = p.choice_names.get(i18n.DEFAULT_LANGUAGE, {}) if model_id is not None else {}
+        named = i18n.choice_names(p, i18n.DEFAULT_LANGUAGE) if model_id is not None else {}
         choices = [(t(i18n.choice_key(model_id, p, c)), c) if c in named else c for c in p.choices]
         control = gr.Dropdown(choices, value=p.default, **common)
     elif p.kind == "toggle":
@@ -210,7 +210,7 @@ def check(adapter: ModelAdapter):
         try:
             valid = adapter.validate(dict(zip((p.name for p in adapter.params), values)))
         except GenAIError as e:
-            return gr.update(value=f"\u26a0\ufe0f {md_escape(errors.for_page(e, lang, adapter.id))}", visible=True)
+            return gr.update(value=f"\u26a0\ufe0f {md_escape(errors.for_page(e, lang))}", visible=True)
         seconds = adapter.estimate_seconds(valid)
         if seconds is not None and seconds >= SLOW_SECONDS:  # say so before a slow run, not after (None: unknown)
             key = "ui:estimate:long" if seconds >= 60 else "ui:estimate"

@@ -93,6 +93,11 @@ def message(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     return template.format(**values)
 
 
+def message_for(key: str, request=None, **values) -> str:
+    """A server message in the language a request asks for (``language_of``)."""
+    return message(key, language_of(request), **values)
+
+
 def pick_language(query_lang: str | None = None, accept_language: str | None = None) -> str:
     """``?lang=`` if it names a known language, else the browser's first known language, else English."""
     if query_lang:

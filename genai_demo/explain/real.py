@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 from pathlib import Path
 
+from genai_demo import i18n
 from genai_demo.data.mnist import ENV_VAR, FILES
 
 # The project's shared data folder, beside the checkout (where the shipped weights were trained from).
@@ -46,12 +46,9 @@ _SOURCES = ((re.compile(r"^([\d,]+) real MNIST test digits"), "explain:source:re
 
 
 def source_text(source: str, request=None) -> str:
-    from genai_demo import i18n
-
-    _say = lambda key, request, **v: i18n.message(key, i18n.language_of(request), **v)  # noqa: E731
     """Where a view's real digits came from ("1,000 real MNIST test digits"), in the visitor's language."""
     for pattern, key in _SOURCES:
         found = pattern.match(source or "")
         if found:
-            return _say(key, request, n=found.group(1) if found.groups() else "")
+            return i18n.message_for(key, request, n=found.group(1) if found.groups() else "")
     return source

@@ -126,29 +126,25 @@ def training_samples(folder: str | Path) -> list[Sample]:
 
 # -- what the page's training view shows, in the visitor's language (no gradio: genai_demo/ui/explain.py shows it) --
 
-def _say(key: str, request=None, **values) -> str:
-    return i18n.message(key, i18n.language_of(request), **values)
-
-
 def _run_summary(folder, name: str, request) -> str:
     from genai_demo.explain.training import read_summary
 
     t = read_summary(folder)
     if not t:
-        return _say("explain:training:no_summary", request, name=name)
+        return i18n.message_for("explain:training:no_summary", request, name=name)
     lines = []
     if "steps" in t and "minutes" in t:
-        lines.append(_say("explain:training:run", request, steps=f"{t['steps']:,}", epochs=t.get("epochs", "?"),
+        lines.append(i18n.message_for("explain:training:run", request, steps=f"{t['steps']:,}", epochs=t.get("epochs", "?"),
                           batch=t.get("batch_size", "?"), minutes=f"{t['minutes']:.1f}", threads=t.get("threads", "?")))
     losses = {k: v for k, v in (t.get("final_losses") or {}).items() if isinstance(v, (int, float))}
     if losses:
-        lines.append(_say("explain:training:final", request,
+        lines.append(i18n.message_for("explain:training:final", request,
                           losses=", ".join(f"{loss_name(k, i18n.language_of(request))} {v:.4g}"
                                            for k, v in losses.items())))
     if t.get("kept_step") and t.get("kept_step") != t.get("steps"):
-        lines.append(_say("explain:training:kept", request, step=f"{t['kept_step']:,}"))
+        lines.append(i18n.message_for("explain:training:kept", request, step=f"{t['kept_step']:,}"))
     if t.get("command"):
-        lines.append(_say("explain:training:command", request, command=t["command"]))
+        lines.append(i18n.message_for("explain:training:command", request, command=t["command"]))
     return " ".join(lines)
 
 
@@ -159,27 +155,27 @@ def training_data(weights_root, name: str | None, request=None, first: tuple[str
     empty = pd.DataFrame({"step": [], "series": [], "value": []})
     names = logged_models(weights_root, first)
     if not names:
-        return _say("explain:training:missing", request, name="-", path="weights/"), empty, [], ""
+        return i18n.message_for("explain:training:missing", request, name="-", path="weights/"), empty, [], ""
     if name not in names:  # the value comes from the browser: only folders found here are read
-        return _say("explain:training:unknown", request, name=str(name)[:60]), empty, [], ""
+        return i18n.message_for("explain:training:unknown", request, name=str(name)[:60]), empty, [], ""
     folder = Path(weights_root) / name
     path = folder / LOG_FILE
     loss_log = read_log(path)
     notes = [_run_summary(folder, model_id(name), request)]
     if loss_log.problem:
         # Named from the weights folder down: visitors see no server paths.
-        notes.append(_say(f"explain:training:{loss_log.problem}", request, name=model_id(name),
+        notes.append(i18n.message_for(f"explain:training:{loss_log.problem}", request, name=model_id(name),
                           path=f"{name}/{LOG_FILE}"))
     elif loss_log.skipped:
-        notes.append(_say("explain:training:skipped", request, n=loss_log.skipped))
+        notes.append(i18n.message_for("explain:training:skipped", request, n=loss_log.skipped))
     table = pd.DataFrame(loss_log.rows) if loss_log.rows else empty
     images, texts = [], []
     for s in training_samples(folder):
         if s.epoch is not None:
-            caption = _say("explain:training:caption_epoch" if s.step is not None else
+            caption = i18n.message_for("explain:training:caption_epoch" if s.step is not None else
                            "explain:training:caption_epoch_only", request, epoch=s.epoch, step=s.step)
         else:
-            caption = _say("explain:training:caption_step", request, step=s.step)
+            caption = i18n.message_for("explain:training:caption_step", request, step=s.step)
         if s.kind == "image":
             images.append((str(s.path), caption))
         else:
@@ -188,7 +184,7 @@ def training_data(weights_root, name: str | None, request=None, first: tuple[str
             except OSError:
                 continue
     if not images and not texts:
-        notes.append(_say("explain:training:no_samples", request))
+        notes.append(i18n.message_for("explain:training:no_samples", request))
     return "  \n".join(n for n in notes if n), table, images, "\n\n".join(texts)
 
 

@@ -35,9 +35,7 @@ DECODED_SCALE = 8  # the decoded point is shown at 224x224
 _t = t  # a page string: a key the browser translates
 
 
-def _msg(key: str, request: gr.Request | None = None, **values) -> str:
-    """A handler's message, in the visitor's language."""
-    return i18n.message(key, i18n.language_of(request), **values)
+_msg = i18n.message_for  # a handler's message, in the visitor's language
 
 
 def _guarded(fn):

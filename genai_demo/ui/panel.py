@@ -145,9 +145,9 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
                 stoppable: bool = False) -> PanelParts:
     """Controls and Generate button of one model, built from its declared parameters, with its presets and its link.
 
-    ``fmt`` turns a result and a language into the values of ``outputs`` (the tab's output components).
+    ``fmt`` turns a result and a language into the values of ``outputs`` (the tab's output components). The model's
+    words are registered by its tab's picker (``model_picker``), built first.
     """
-    i18n.register_model(adapter)
     with gr.Column(visible=visible) as panel:
         gr.Markdown(t(i18n.model_key(adapter.id, "intro")))
         reason = adapter.unavailable_reason()

@@ -44,8 +44,6 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
     with gr.Row():
         for model_id in compared:
             with gr.Column(min_width=200):
-                adapter = registry.get(model_id)
-                i18n.register_model(adapter)
                 gr.Markdown(t(i18n.model_key(model_id, "choice")))
                 galleries.append(gr.Gallery(columns=2, height="auto", object_fit="contain", format="png", show_label=False,
                                             elem_classes=["genai-gallery"], interactive=False))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from genai_demo.contract import Preset
 from genai_demo import i18n
+from genai_demo.contract import Preset
 
 
 def presets_for(adapter) -> tuple[Preset, ...]:

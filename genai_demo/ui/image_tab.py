@@ -14,7 +14,7 @@ from genai_demo.ui.process import process_view, wire_process_view
 
 
 def image_outputs(result, lang: str = "en") -> tuple:
-    """The images, as PNG files that carry their settings, and a line naming the model, seed, time and weights."""
+    """The images, as PNG files that carry their settings, and a line naming the model, seed, time and size."""
     captions = [i18n.said(c, lang) for c in result.captions]
     gallery = gallery_files(result, captions) if result.done else to_gallery(result, captions)
     return gallery, format_info(result.info, len(result.images), lang), result.process

@@ -12,12 +12,15 @@ else Gradio's own ``$GRADIO_SERVER_NAME``/``$GRADIO_SERVER_PORT`` and the
 
 ``--mcp`` (or ``$GENAI_MCP=1``) also serves every model as a tool of Gradio's MCP server, at
 ``/gradio_api/mcp/``; it needs Gradio's ``mcp`` extra (``pip install "gradio[mcp]"``).
+
+``--ray auto|ADDRESS`` runs the slow models on a Ray cluster (``genai_demo/serving_ray.py``, docs/scaling.md); Ray
+is imported only then. If Ray is not installed or no cluster answers, the server prints one line and exits with
+status 1 (it does not fall back to one machine: a teacher who planned for a cluster would not know).
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import importlib.util
 import io
@@ -31,8 +34,8 @@ from genai_demo.runtime import freeze_heap, prefer_passive_waiting
 from genai_demo.ui import build_demo
 from genai_demo.ui.page import launch_options
 from genai_demo.ui.mcp import fix_tool_outputs
-from genai_demo.serving import SHARED
-from genai_demo.worker import Worker
+from genai_demo.contract import GenAIError
+from genai_demo.serving import SHARED, start_backend
 
 MAX_FILE_SIZE = "10mb"  # the largest upload a visitor may send (a PNG to restore); Gradio refuses bigger ones
 
@@ -66,6 +69,14 @@ def require_mcp() -> None:
         sys.exit('error: --mcp needs the mcp package: pip install "gradio[mcp]"')
 
 
+def replicas_option(value: str) -> tuple[str, int]:
+    """``--ray-replicas``: ``N`` (every model) or ``MODEL=N``."""
+    model, _, count = value.rpartition("=")
+    if not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"expected N or MODEL=N with N a whole number from 1, got {value[:40]!r}")
+    return model or "*", int(count)
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Launch the GenAI playground.")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1, or 0.0.0.0 in a Hugging Face "
@@ -82,6 +93,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--no-worker", action="store_true",
                         help="run the slow models (diffusion, PixelCNN, text, chorales) in the server's own process "
                              "instead of a lower-priority worker process; a busy class then slows the fast ones too")
+    parser.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="run the slow models on a Ray cluster as Ray Serve deployments: auto (the cluster this "
+                             "machine joined with `ray start`) or the head node's HOST:PORT; needs "
+                             'pip install "genai-playground[ray]" (docs/scaling.md)')
+    parser.add_argument("--ray-replicas", metavar="[MODEL=]N", action="append", type=replicas_option,
+                        help="with --ray: replicas of every slow model (N) or of one (image/diffusion=2); repeatable; "
+                             "default 1")
+    parser.add_argument("--ray-cpus", metavar="CPUS", type=float, default=1.0,
+                        help="with --ray: Ray CPUs each replica reserves (default 1)")
     parser.add_argument("--image-pipeline", metavar="HUB_ID_OR_FOLDER",
                         help="also offer this diffusers pipeline as image/hf (default: $GENAI_IMAGE_PIPELINE); "
                              "only the operator chooses it, page visitors cannot")
@@ -106,10 +126,14 @@ def parse_args(argv=None, prog: str | None = None) -> argparse.Namespace:
 
 def build_app(args: argparse.Namespace | None = None) -> tuple[Registry, object]:
     """The registry and the page for these options (the operator's hub models, if any)."""
-    registry = Registry() if args is None else Registry(
+    registry = build_registry(args)
+    return registry, build_demo(registry)
+
+
+def build_registry(args: argparse.Namespace | None = None) -> Registry:
+    return Registry() if args is None else Registry(
         image_pipeline=args.image_pipeline, image_pipeline_task=args.image_pipeline_task,
         text_model=args.text_model, audio_model=args.audio_model)
-    return registry, build_demo(registry)
 
 
 def parse_auth(values: list[str] | None) -> list[tuple[str, str]] | None:
@@ -142,13 +166,17 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
     if args.mcp:
         require_mcp()
         fix_tool_outputs()
-    if demo is None or args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model or args.audio_model:
-        registry, demo = build_app(args)
-    if not args.no_worker:
-        worker = Worker(registry.settings)
-        worker.start()
-        atexit.register(worker.close)
-        SHARED.use_worker(worker)
+    # The page is built again for the operator's hub models, and for --ray: its queue lanes follow the backend.
+    if demo is None or args.image_pipeline or args.image_pipeline_task != "auto" or args.text_model or args.audio_model \
+            or args.ray:
+        registry, demo = build_registry(args), None
+    try:  # where the slow models run: a Ray cluster, the worker process, or here
+        start_backend(registry, worker=not args.no_worker, ray=args.ray, ray_replicas=dict(args.ray_replicas or ()),
+                      ray_cpus=args.ray_cpus)
+    except GenAIError as e:  # Ray missing or unreachable: the operator asked for a cluster; say so and stop
+        sys.exit(f"error: {e}")
+    if demo is None:
+        demo = build_demo(registry)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):  # Gradio's multi-line share failure notice becomes one line below

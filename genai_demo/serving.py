@@ -134,13 +134,22 @@ class SharedResults:
         self._runs: dict[tuple, _Run] = {}
         self.computed = 0  # runs started (for tests and the benchmark)
         self.served_from_cache = 0
-        self.worker = None  # a worker.Worker for the models whose plan says so, or None: everything runs here
+        # where the models whose plan says so run (``start_backend``): a worker.Worker, a serving_ray.RayBackend, or
+        # None: everything runs here
+        self.worker = None
 
     def use_worker(self, worker) -> None:
         self.worker = worker
 
     def runs_in_worker(self, adapter: ModelAdapter) -> bool:
         return self.worker is not None and plan(adapter).in_worker
+
+    def queue(self, adapter: ModelAdapter) -> dict:
+        """The Gradio event settings of a model's requests: its plan's lane, unless the backend running it schedules
+        them itself (a Ray cluster: its replicas and Serve's queue decide how many run at once)."""
+        if self.runs_in_worker(adapter) and getattr(self.worker, "schedules", False):
+            return {"concurrency_limit": None}
+        return plan(adapter).queue()
 
     def load(self, adapter: ModelAdapter) -> None:
         """Load a model where its requests will run (the warm-up after start)."""
@@ -217,3 +226,28 @@ class SharedResults:
 
 
 SHARED = SharedResults()  # the app's one instance: every page handler shares it
+
+
+def start_backend(registry, *, worker: bool = True, ray: str | None = None, ray_replicas: dict | None = None,
+                  ray_cpus: float = 1.0):
+    """Choose where the models that ``plan`` keeps out of the server run, for the app's ``SHARED``: a Ray cluster
+    (``ray``: ``auto`` or a head node's address; genai_demo/serving_ray.py), else the worker process (``worker``),
+    else the server itself. Returns the backend (None: the server); raises ``GenAIError`` if Ray is unreachable."""
+    import atexit
+
+    if ray:
+        from genai_demo.serving_ray import RayBackend
+
+        slow = [a for a in registry if plan(a).in_worker]
+        backend = RayBackend(ray, registry.settings, replicas=ray_replicas, cpus=ray_cpus,
+                             concurrency={a.id: plan(a).concurrency_limit for a in slow}).connect()
+    elif worker:
+        from genai_demo.worker import Worker
+
+        backend = Worker(registry.settings)
+        backend.start()
+    else:
+        return None
+    atexit.register(backend.close)
+    SHARED.use_worker(backend)
+    return backend

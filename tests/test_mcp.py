@@ -163,7 +163,7 @@ def test_without_the_mcp_package_the_server_says_how_to_install_it_and_stops(mon
         raise AssertionError("the server started without the mcp package")
 
     monkeypatch.setattr(server, "build_app", no_start)
-    monkeypatch.setattr(server, "Worker", no_start)
+    monkeypatch.setattr(server, "start_backend", no_start)
     with pytest.raises(SystemExit) as stopped:
         server.main(["--mcp", "--port", str(free_port())])
     message = stopped.value.code  # sys.exit prints it and exits with status 1

@@ -150,10 +150,13 @@ def test_every_package_the_code_imports_is_declared():
             assert names <= set(train) and files == {"genai_demo/data/chorales.py"}, files
         elif module == "mcp":
             assert names <= set(mcp) | {"mcp"} and normalise("gradio") in mcp
+        elif module == "ray":  # the extra "ray" (a lower bound, not a pin): only the Ray backend imports it
+            assert files == {"genai_demo/serving_ray.py"}, files
+            assert re.search(r"^ray\[serve\]>=\d", (ROOT / "requirements-ray.txt").read_text(), re.M)
         elif not names & set(app):
             undeclared[module] = files
     assert not undeclared, f"imported but not in requirements.txt: {undeclared}"
-    assert "music21" not in app  # the app's own requirements stay lean
+    assert "music21" not in app and "ray" not in app  # the app's own requirements stay lean
     assert {"torch", "gradio", "pandas", "diffusers", "transformers", "safetensors"} <= set(app)
 
 
@@ -197,7 +200,8 @@ def test_the_wheel_carries_the_weights_the_credits_and_the_command(wheel):
     app = {f"{normalise(k)}=={v}" for k, v in pins("requirements.txt").items()}
     assert {normalise(r.split("==")[0]) + "==" + r.split("==")[1] for r in requires if "extra ==" not in r} == app
     extras = {r.split('extra == "')[1].rstrip('"') for r in requires if "extra ==" in r}
-    assert {"train", "mcp", "dev"} <= extras
+    assert {"train", "mcp", "ray", "dev"} <= extras
+    assert any(r.startswith("ray[serve]>=") and 'extra == "ray"' in r for r in requires)
     assert any(r.startswith("music21==") and 'extra == "train"' in r for r in requires)
     assert re.search(r"^Requires-Python: >=3\.11", meta, re.M) and re.search(r"^License-Expression: MIT", meta, re.M)
 

@@ -17,7 +17,7 @@ import gradio as gr
 
 from genai_demo import i18n, lessons
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param, Preset
-from genai_demo.serving import SHARED, plan
+from genai_demo.serving import SHARED
 from genai_demo.ui import errors
 from genai_demo.ui.common import (api_docstring, api_name, describe_for_api, first_paragraph, md_escape, split_request, t,
                                   with_request)
@@ -76,8 +76,8 @@ def model_picker(models: list[ModelAdapter], first: ModelAdapter) -> gr.Radio:
 
 
 def concurrency(adapter: ModelAdapter) -> dict:
-    """Queue settings of a model's events, as the serving layer plans them (``serving.plan``)."""
-    return plan(adapter).queue()
+    """Queue settings of a model's events, as the serving layer plans them (``serving.plan``, or its backend)."""
+    return SHARED.queue(adapter)
 
 
 def make_handler(adapter: ModelAdapter, outputs, min_interval: float = 0.0, n_outputs: int = 0):

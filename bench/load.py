@@ -2,6 +2,7 @@
 
     python bench/load.py [--mode mix|random|same] [--users 30] [--seconds 60] [--grace 90] [--max-queue 64]
                          [--client-processes 6] [--endpoints /image_gan,/image_vae] [--no-worker] [--cold-clients]
+                         [--ray auto|ADDRESS [--ray-replicas [MODEL=]N] [--ray-cpus C]]
 
 Launches ``python app.py`` on a free loopback port (``GENAI_THREADS`` passes through), loads the models the bench
 uses, measures single-user latencies, then runs ``--users`` concurrent gradio_client users, spread over
@@ -25,7 +26,9 @@ uses, measures single-user latencies, then runs ``--users`` concurrent gradio_cl
   the click, p50 and p95 latency against the single-user latency of the same settings (other seeds).
 
 Every mode also prints the resident memory of the server and its worker process (and their children) after
-warm-up, at its peak and at the end, and the CPU time the server, its worker and the clients used.
+warm-up, at its peak and at the end, and the CPU time the server, its worker and the clients used. With ``--ray``
+the app runs its slow models on that Ray cluster (docs/scaling.md) and the figures add the Serve replicas running on
+this machine (``ray::ServeReplica:genai-*`` processes).
 """
 
 from __future__ import annotations
@@ -92,10 +95,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (the app and its worker for the slow models)."""
+def replicas() -> list[int]:
+    """The app's Ray Serve replicas running on this machine (with ``--ray``), by their process titles."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::ServeReplica:genai-"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def rss_mb(pid: int, extra: list[int] = ()) -> float:
+    """Resident memory of a process and all its descendants (the app and its worker for the slow models), and of
+    the ``extra`` processes (Ray's replicas)."""
     total = 0.0
-    for p in tree(pid):
+    for p in [*tree(pid), *extra]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -355,6 +371,10 @@ def main() -> None:
                         help="start the clock right after connecting, before each client's first request")
     parser.add_argument("--no-worker", action="store_true", help="start the app with --no-worker: the slow models "
                                                                   "in the server's own process, for comparison")
+    parser.add_argument("--ray", metavar="auto|ADDRESS", help="start the app with --ray ADDRESS: the slow models on "
+                                                             "that Ray cluster (started beforehand: docs/scaling.md)")
+    parser.add_argument("--ray-replicas", action="append", default=[], help="passed to the app (with --ray)")
+    parser.add_argument("--ray-cpus", help="passed to the app (with --ray)")
     parser.add_argument("--endpoints", help="comma-separated endpoints (default: every one; same mode: "
                                             "/image_diffusion), e.g. /image_gan,/image_vae to see the fast models "
                                             "alone")
@@ -387,7 +407,10 @@ def main() -> None:
     # --no-warmup: the app would otherwise load every model in the background, during the single-user reference;
     # the warm-up calls below load the models the bench uses.
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--max-queue", str(args.max_queue),
-                             "--no-warmup", *(["--no-worker"] if args.no_worker else [])],
+                             "--no-warmup", *(["--no-worker"] if args.no_worker else []),
+                             *(["--ray", args.ray] if args.ray else []),
+                             *(a for r in args.ray_replicas for a in ("--ray-replicas", r)),
+                             *(["--ray-cpus", args.ray_cpus] if args.ray_cpus else [])],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
@@ -416,13 +439,14 @@ def main() -> None:
             single_p50 = statistics.median(single)
         else:  # seeds 1, 2, ...: never the class's own request, so a cache of results would not serve them
             alone = single_user(warm, endpoints, range(1, 100) if plan["seed"] >= 100 else range(100, 200))
-        rss_start = rss_mb(proc.pid)
+        remote = replicas() if args.ray else []  # deployed by the warm-up calls above
+        rss_start = rss_mb(proc.pid, remote)
         peak = [rss_start]
         stop = threading.Event()
 
         def watch_memory():
             while not stop.is_set():
-                peak.append(rss_mb(proc.pid))
+                peak.append(rss_mb(proc.pid, remote))
                 time.sleep(0.25)
 
         watcher = threading.Thread(target=watch_memory, daemon=True)
@@ -433,7 +457,7 @@ def main() -> None:
         groups = [g for g in groups if g]
         records: list[dict] = []
         start_at = time.time() + 20 + 3 * len(groups)  # after every client process has started and connected
-        cpu_before = {p: cpu_seconds(p) for p in tree(proc.pid)}
+        cpu_before = {p: cpu_seconds(p) for p in tree(proc.pid) + remote}
         with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("spawn")) as pool:
             for part in pool.map(run_students, [url] * len(groups), groups, [start_at] * len(groups),
                                  [seconds] * len(groups), [plan] * len(groups), [args.cold_clients] * len(groups)):
@@ -441,12 +465,15 @@ def main() -> None:
         stop.set()
         elapsed = time.time() - start_at
         server_cpu = cpu_seconds(proc.pid) - cpu_before[proc.pid]
-        others_cpu = sum(cpu_seconds(p) - cpu_before.get(p, 0.0) for p in tree(proc.pid)[1:])
+        others_cpu = sum(cpu_seconds(p) - cpu_before.get(p, 0.0) for p in tree(proc.pid)[1:] + remote)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes, which have ended
         clients_cpu = usage.ru_utime + usage.ru_stime
-        rss_end = rss_mb(proc.pid)
+        rss_end = rss_mb(proc.pid, remote)
 
         where = f"slow models {'in the server' if args.no_worker else 'in a worker process'}"
+        if args.ray:
+            where = (f"slow models on the Ray cluster at {args.ray} ({len(remote)} Serve replicas on this machine, "
+                     f"counted as the worker below)")
         clients = f"{'cold' if args.cold_clients else 'warm'} clients"
         if args.mode == "mix":
             print(f"\n{args.users} users for {args.seconds:.0f} s (all done after {elapsed:.0f} s), queue max size "

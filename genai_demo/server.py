@@ -26,6 +26,7 @@ import importlib.util
 import io
 import logging
 import os
+import signal
 import sys
 import threading
 
@@ -175,6 +176,8 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
                       ray_cpus=args.ray_cpus)
     except GenAIError as e:  # Ray missing or unreachable: the operator asked for a cluster; say so and stop
         sys.exit(f"error: {e}")
+    if args.ray:  # stopped (SIGTERM), the server still removes its Serve applications from the cluster (atexit)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if demo is None:
         demo = build_demo(registry)
     demo.queue(default_concurrency_limit=2, max_size=args.max_queue)

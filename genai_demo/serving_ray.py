@@ -77,8 +77,12 @@ class ModelReplica:
         from genai_demo.registry import Registry
         from genai_demo.runtime import prefer_passive_waiting
         from genai_demo.serving import SharedResults
+        from genai_demo.worker import NICE
 
         prefer_passive_waiting()
+        # Below the web server's priority, as the worker process is (worker.NICE): where a node also runs the app
+        # (the head node, or one machine), the page and the quick models answer first; elsewhere it changes nothing.
+        os.nice(max(0, NICE - os.nice(0)))
         ours = logging.getLogger("genai_demo")  # into the replica's log on its node (Ray's logs/worker-*.err)
         if not ours.handlers:
             handler = logging.StreamHandler()
@@ -281,6 +285,7 @@ class RayBackend:
         for model_id in list(self._handles):
             try:
                 serve.delete(app_name(model_id))
+                log.info("removed %s from the Ray cluster", model_id)
             except Exception as e:  # the cluster is already gone
                 log.warning("could not remove %s from the Ray cluster: %s", model_id, e)
         self._handles.clear()

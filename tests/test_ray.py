@@ -111,6 +111,8 @@ def ray_app(cluster, tiny_weights, tmp_path_factory):
             yield Client(url, verbose=False), log
     finally:
         del os.environ["GENAI_WEIGHTS_DIR"]
+    # Stopped (SIGTERM), the app took its applications off the cluster: their replicas do not outlive it.
+    assert "removed image/diffusion from the Ray cluster" in log.read_text()
 
 
 def first_output(job, seconds: float = 90) -> None:

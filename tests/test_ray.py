@@ -1,7 +1,7 @@
 """The Ray Serve backend (``python app.py --ray ADDRESS``) on a local cluster of two simulated nodes.
 
-A head node and a worker node (``ray.cluster_utils.Cluster``), each with 2 CPUs, a 100 MB object store and no
-dashboard, on this machine; the app, launched on tiny weights, runs its slow models there as Serve deployments
+A head node and a worker node (``ray.cluster_utils.Cluster``), each with 2 Ray CPUs, a 100 MB object store and no
+dashboard (``include_dashboard=False``), on this machine; the app, launched on tiny weights, runs its slow models there as Serve deployments
 (diffusion with 2 replicas, so one on each node). Through gradio_client: the same seed gives the same pixels as the
 built-in backend, Stop cancels the Ray call, and killing the worker node in the middle of two requests ends the
 one it ran with one clear line while the other goes on, and the next request succeeds. Without ``--ray`` the app
@@ -208,6 +208,17 @@ def test_ray_missing_at_start_is_one_line_that_says_how_to_install_it(monkeypatc
         server.main(["--port", str(free_port()), "--ray", "auto"])
     assert stopped.value.code == ('error: --ray needs Ray Serve, which is not installed (No module named \'ray\'): '
                                   'pip install "genai-playground[ray]" (or pip install -r requirements-ray.txt)')
+
+
+def test_the_replicas_option_takes_n_or_model_n_and_refuses_anything_else(capsys):
+    from genai_demo import server
+
+    args = server.parse_args(["--ray", "auto", "--ray-replicas", "2", "--ray-replicas", "image/diffusion=3"])
+    assert args.ray == "auto" and dict(args.ray_replicas) == {"*": 2, "image/diffusion": 3} and args.ray_cpus == 1.0
+    for bad in ("0", "image/diffusion=", "many", "image/diffusion=-1"):
+        with pytest.raises(SystemExit):
+            server.parse_args(["--ray-replicas", bad])
+        assert "expected N or MODEL=N with N a whole number from 1" in capsys.readouterr().err
 
 
 def test_without_ray_the_app_and_its_worker_import_no_ray(app_server):

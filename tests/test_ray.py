@@ -79,16 +79,21 @@ def cluster():
     from ray.cluster_utils import Cluster
 
     temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
-    started = Cluster(initialize_head=True, shutdown_at_exit=True,
-                      head_node_args=dict(NODE, include_dashboard=False, temp_dir=temp_dir))
+    # Ray also notes the newest cluster's address in $RAY_TMPDIR/ray (default /tmp/ray): here, in ours.
+    saved = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = temp_dir
+    os.makedirs(os.path.join(temp_dir, "ray"))
+    started = None
     try:
-        worker = started.add_node(**NODE)
-        started.wait_for_nodes()
+        started = Cluster(initialize_head=True, shutdown_at_exit=True,
+                          head_node_args=dict(NODE, include_dashboard=False, temp_dir=temp_dir))
+        worker = started.add_node(wait=False, **NODE)  # it joins while the app starts (ray_app waits for it)
         yield started, worker, temp_dir
     finally:
         pids = ray_processes(temp_dir)
         try:
-            started.shutdown()
+            if started is not None:
+                started.shutdown()
         finally:
             deadline = time.time() + 20
             while (left := ray_processes(temp_dir) & pids) and time.time() < deadline:
@@ -96,6 +101,7 @@ def cluster():
             for pid in left:  # only what this cluster started
                 os.kill(pid, signal.SIGKILL)
             shutil.rmtree(temp_dir, ignore_errors=True)
+            os.environ.pop("RAY_TMPDIR") if saved is None else os.environ.update(RAY_TMPDIR=saved)
         assert not left, f"Ray processes outlived the cluster: {sorted(left)}"
 
 
@@ -108,6 +114,7 @@ def ray_app(cluster, tiny_weights, tmp_path_factory):
     try:
         with running_app(log, "--no-warmup", "--ray", started.address, "--ray-replicas", "image/diffusion=2",
                          "--ray-cpus", "1") as url:
+            started.wait_for_nodes(60)  # both nodes, before the first request deploys the model's replicas
             yield Client(url, verbose=False), log
     finally:
         del os.environ["GENAI_WEIGHTS_DIR"]

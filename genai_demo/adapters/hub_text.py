@@ -37,6 +37,7 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
     # fewer per chunk, and at most 512 tokens of context each.
     BATCH_WIDTH = 4
     MAX_WINDOW = 512
+    shares_steps = BATCH_WIDTH
 
     def __init__(self, source: str, weights_root=None):
         super().__init__(weights_root)

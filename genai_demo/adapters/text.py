@@ -108,6 +108,7 @@ class CausalLMAdapter(ModelAdapter):
     # context a sequence's slot holds (None: the model's own). Both fix the numbers a request's text comes from.
     BATCH_WIDTH = 8
     MAX_WINDOW: int | None = None
+    shares_steps = BATCH_WIDTH  # a request is one sequence: a chunk's worth of them step for about the price of one
 
     def estimate_seconds(self, values: dict) -> float | None:
         if self.SECONDS_PER_TOKEN is None:

@@ -196,17 +196,15 @@ def allowed_mask(position: int, voices: Voices, ranges: list[tuple[int, int]],
     return mask
 
 
-BATCH_WIDTH = 8  # chorales per chunk of the shared batch (genai_demo.batching): part of what fixes a piece's notes
-
-
-def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, **settings) -> Iterator[Step]:
+def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, width: int = 8,
+           **settings) -> Iterator[Step]:
     """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars):
-    ``sample_steps`` computed in this process's shared batch for ``model``, so pieces written at the same time
-    advance together, each as it would alone."""
+    ``sample_steps`` computed in this process's shared batch for ``model``, ``width`` pieces per chunk (part of what
+    fixes a piece's notes), so pieces written at the same time advance together, each as it would alone."""
     from genai_demo.models.charlm import decoder
 
     steps = sample_steps(model, prefix, num_bars, generator, **settings)
-    return decoder(model, window_tokens(), BATCH_WIDTH).stream(steps)
+    return decoder(model, window_tokens(), width).stream(steps)
 
 
 @torch.no_grad()

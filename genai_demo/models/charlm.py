@@ -210,6 +210,11 @@ class SlotDecoder(Engine):
 
     def __init__(self, model, width: int, length: int):
         self.model, self.width, self.length = model, width, length
+        # transformers' default attention (PyTorch's scaled_dot_product_attention) splits a batch between threads
+        # that round differently: a sequence in the second half of a chunk got other bits than in the first. The
+        # plain "eager" attention (two matrix products and a softmax) gives a row the same bits in every place.
+        if model.config._attn_implementation != "eager":
+            model.set_attn_implementation("eager")
         self.slots: dict[object, tuple[int, int]] = {}  # request -> (chunk, index)
         self.filled: dict[object, int] = {}  # request -> tokens in its slot
         self.chunks: list[list[object | None]] = []  # per chunk: the request in each slot, or None

@@ -187,6 +187,18 @@ def shared(model: object, key: Any, make_engine: Callable[[], Engine], name: str
         return batchers[key]
 
 
+def batchers(model: object) -> list[Batcher]:
+    """This process's batchers for a loaded model (for a loaded text model, its network's): their counters show
+    how many requests shared each step (the tests and ``bench/batching.py`` read them)."""
+    for candidate in (model, getattr(model, "model", None)):
+        try:
+            if candidate in _SHARED:
+                return list(_SHARED[candidate].values())
+        except TypeError:  # unhashable (a loaded text model's record): its network is the key
+            continue
+    return []
+
+
 def chunks(n: int, width: int) -> list[range]:
     """Rows 0..n-1 cut into chunks of ``width`` (the last one is padded by the engine)."""
     return [range(i, min(n, i + width)) for i in range(0, n, width)]

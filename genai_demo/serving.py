@@ -58,13 +58,13 @@ def plan(adapter: ModelAdapter) -> Plan:
     - quick (a GAN or VAE: one pass through a small network): in the server, one request at a time, since such a
       request is mostly the server's own Python work and a burst of 30 clicks then finishes in turn, not all late
       together (bench/load.py);
-    - slow (a text or music model: a pass per token): in the worker, two at a time;
-    - heavy (diffusion, a hub pipeline: many passes per image): in the worker, one slot for all of them;
-    - unknown (an operator's hub text model): in the worker, two at a time;
     - batched (text, chorales, the PixelCNN, an operator's hub text model: ``adapter.shares_steps`` requests step
       together for about the price of one, ``genai_demo/batching.py``): in the worker, in a lane of their own
       that lets two chunks' worth run at once, so that requests arriving together share the model's passes
-      instead of queueing for one slot.
+      instead of queueing for one slot;
+    - slow (a pass per token, not batched): in the worker, two at a time;
+    - heavy (diffusion, a hub pipeline: many passes per image): in the worker, one slot for all of them;
+    - unknown (not batched, cost unknown): in the worker, two at a time.
     """
     seconds = adapter.estimate_seconds(adapter.validate({}))
     if seconds is not None and seconds < WORKER_SECONDS:

@@ -31,10 +31,7 @@ def together(adapter, requests: list[dict], late: bool = False) -> list:
 
 def batcher_of(adapter):
     """The batchers of this adapter's model, in this process."""
-    from genai_demo.adapters.text import LoadedLM
-
-    model = adapter.load()
-    return list(batching._SHARED.get(model.model if isinstance(model, LoadedLM) else model, {}).values())
+    return batching.batchers(adapter.load())
 
 
 def assert_same_alone_and_in_batches(adapter, probe: dict, batches: list[list[dict]], min_largest: int):

@@ -175,3 +175,17 @@ def test_a_pixelcnn_request_joins_between_two_rows(tiny_weights):
     engine = PixelEngine(Registry(tiny_weights).get("image/autoregressive").load())
     assert engine.admits([]) and engine.admits([NextPixel(0, None, [])])
     assert not engine.admits([NextPixel(0, None, []), NextPixel(5, None, [])])
+
+
+def test_through_the_app_students_writing_at_once_get_what_each_gets_alone(app_url):
+    """Four students ask the launched app for text at the same moment: the worker runs them in one batch, and each
+    text is the one the model writes for that request alone (here, in this process)."""
+    from gradio_client import Client
+
+    requests = [dict(prompt=prompt, max_new_tokens=60, seed=seed, temperature=0.8)
+                for prompt, seed in (("ROMEO:\n", 41), ("JULIET:\n", 42), ("", 43), ("KING", 44))]
+    clients = [Client(app_url, verbose=False) for _ in requests]
+    texts = at_once([lambda c=c, r=r: c.predict(**r, api_name="/text_shakespeare")[0]
+                     for c, r in zip(clients, requests)])
+    shipped = Registry().get("text/shakespeare")
+    assert texts == [shipped.generate(**r).text for r in requests]

@@ -12,10 +12,13 @@ The tokenizer is made with the tokenizers library: a BPE model with no merges, w
 so ``AutoModelForCausalLM.from_pretrained``, ``AutoTokenizer.from_pretrained`` and
 ``pipeline("text-generation")`` load the folder.
 
-``generate_stream`` is the sampling loop, written out rather than hidden in ``model.generate`` so that each step
-can report the next-token probabilities before and after temperature, top-k and top-p. It reuses the attention
-cache (keys and values of earlier positions), draws from a private ``torch.Generator``, and works for any
-transformers causal LM, including hub models such as GPT-2.
+``sample_tokens`` is the sampling loop, written out rather than hidden in ``model.generate`` so that each step
+can report the next-token probabilities before and after temperature, top-k and top-p. It is a coroutine that
+asks for the next-token logits and draws from its own private ``torch.Generator``; ``SlotDecoder`` answers the
+asks of every sequence being written at once in one pass per step (continuous batching, ``genai_demo.batching``),
+keeping each sequence's attention cache (keys and values of earlier positions) in a slot of its own, and
+``generate_stream`` is the plain iterator over one sequence's steps. It works for any transformers causal LM,
+including hub models such as GPT-2.
 """
 
 from __future__ import annotations

@@ -86,6 +86,11 @@ class ModelAdapter:
         (``genai_demo/serving.py``: which process, which queue). Quick models keep the default, 0."""
         return 0.0
 
+    # How many of its default requests run together at about the cost of one, because requests running at once in
+    # one process share the network's passes (genai_demo/batching.py); 0: each request runs on its own. What the
+    # serving layer sizes the model's queue lane by.
+    shares_steps: int = 0
+
     def __init__(self, weights_root: str | Path | None = None):
         self.weights_root = Path(weights_root or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS_ROOT)
         self._lock = threading.Lock()

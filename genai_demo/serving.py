@@ -1,9 +1,12 @@
 """Serving: where and when a request runs, and the same request computed once.
 
 Scheduling is this module's business, not the model's: a model declares what a request costs
-(``ModelAdapter.estimate_seconds``), and ``plan`` decides from it which process runs it (the server, or the
-lower-priority worker process for anything slower than ``WORKER_SECONDS``) and which queue lane (models slower than
-``HEAVY_SECONDS`` share one slot, so a class's diffusion requests cannot starve the quick GAN).
+(``ModelAdapter.estimate_seconds``, and ``shares_steps`` for a model whose requests share the network's passes),
+and ``plan`` decides from it which process runs it (the server, or the lower-priority worker process for anything
+slower than ``WORKER_SECONDS``) and which queue lane (models slower than ``HEAVY_SECONDS`` share one slot, so a
+class's diffusion requests cannot starve the quick GAN; a batched model gets a lane of its own, wide enough for its
+requests to batch). The batching itself happens where the model runs, in ``genai_demo/batching.py``: requests of
+one model that run at once in one process (the worker's threads, the CLI's, a Ray replica's) step together.
 
 An output is a pure function of (model, weights, parameters, seed). So when a teacher says "everyone press Generate
 now", the server computes once: identical requests that arrive while one runs follow that run (they see its
@@ -28,6 +31,7 @@ from genai_demo.contract import ModelAdapter, Result
 
 WORKER_SECONDS = 0.3  # a request estimated slower than this runs in the worker process (genai_demo/worker.py)
 HEAVY_SECONDS = 2.0  # slower than this: the heavy lane, one request at a time for all such models
+BATCH_CHUNKS = 2  # a batched model's lane: this many chunks' worth of its default requests run at once
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,20 @@ def plan(adapter: ModelAdapter) -> Plan:
     - quick (a GAN or VAE: one pass through a small network): in the server, one request at a time, since such a
       request is mostly the server's own Python work and a burst of 30 clicks then finishes in turn, not all late
       together (bench/load.py);
-    - slow (a text or music model: a pass per token): in the worker, two at a time;
-    - heavy (diffusion, PixelCNN, a hub pipeline: many passes per image): in the worker, one slot for all of them;
-    - unknown (an operator's hub text model): in the worker, two at a time.
+    - batched (text, chorales, the PixelCNN, an operator's hub text model: ``adapter.shares_steps`` requests step
+      together for about the price of one, ``genai_demo/batching.py``): in the worker, in a lane of their own
+      that lets two chunks' worth run at once, so that requests arriving together share the model's passes
+      instead of queueing for one slot;
+    - slow (a pass per token, not batched): in the worker, two at a time;
+    - heavy (diffusion, a hub pipeline: many passes per image): in the worker, one slot for all of them;
+    - unknown (not batched, cost unknown): in the worker, two at a time.
     """
     seconds = adapter.estimate_seconds(adapter.validate({}))
     if seconds is not None and seconds < WORKER_SECONDS:
         return Plan(in_worker=False, concurrency_limit=1)
+    if adapter.shares_steps:
+        return Plan(in_worker=True, concurrency_limit=BATCH_CHUNKS * adapter.shares_steps,
+                    concurrency_id=f"batch:{adapter.id}")
     if seconds is not None and seconds >= HEAVY_SECONDS:
         return Plan(in_worker=True, concurrency_limit=1, concurrency_id="heavy")
     return Plan(in_worker=True, concurrency_limit=2)

@@ -10,8 +10,9 @@ The server (``genai_demo/server.py``) starts one ``Worker`` and hands it to the 
 requests of every model its plan puts in the worker (``serving.plan``: anything slower than a fraction of a
 second) as validated parameters, and yields the results that come back. The worker builds its own registry from the same
 settings (weights folder, operator-chosen hub models), so it loads only what visitors could already reach. Each
-request runs in its own thread, as it would in the server; the server's queue (one slot for the heavy models, two
-each for text and chorales) still decides how many run at once.
+request runs in its own thread, as it would in the server; the server's queue (one slot for the heavy models, a
+lane per batched model: ``serving.plan``) still decides how many run at once, and the requests of a batched model
+that run here at once share its steps (``genai_demo/batching.py``).
 
 Messages are pickled over a private socket pair that only the two processes hold:
 

@@ -88,6 +88,31 @@ def tiny_pipeline(tmp_path_factory) -> Path:
     return folder
 
 
+def at_once(calls: list, first_late: float = 0.0, timeout: float = 120) -> list:
+    """Each function in its own thread, all released together (the first ``first_late`` seconds after the others);
+    what each returned, or the exception it raised."""
+    import threading
+
+    out = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def one(i, call):
+        start.wait()
+        if i == 0:
+            time.sleep(first_late)
+        try:
+            out[i] = call()
+        except Exception as e:  # noqa: BLE001 - handed to the test
+            out[i] = e
+
+    threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

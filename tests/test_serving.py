@@ -9,6 +9,7 @@ import pytest
 
 from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
 from genai_demo.serving import SharedResults, result_bytes
+from tests.conftest import at_once
 
 
 class CountingAdapter(ModelAdapter):
@@ -53,25 +54,14 @@ def wait_for_followers(shared, n: int) -> None:
 
 def run_together(shared, adapter, requests: list[dict]) -> list:
     """Each request in its own thread, all at once; what each got at the end (a Result or an exception)."""
-    out = [None] * len(requests)
-    start = threading.Barrier(len(requests))
 
-    def one(i, params):
-        start.wait()
-        try:
-            last = None
-            for last in shared.stream(adapter, params):
-                pass
-            out[i] = last
-        except Exception as e:
-            out[i] = e
+    def last(params):
+        result = None
+        for result in shared.stream(adapter, params):
+            pass
+        return result
 
-    threads = [threading.Thread(target=one, args=(i, p)) for i, p in enumerate(requests)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return out
+    return at_once([lambda p=p: last(p) for p in requests], timeout=30)
 
 
 def test_thirty_identical_requests_are_computed_once_and_get_the_same_bytes():

@@ -385,7 +385,8 @@ def test_bad_text_settings_through_the_api_are_one_clear_message(client):
 
 
 def test_a_hub_model_of_unknown_cost_is_checked_without_a_time_estimate(tiny_hub_model):
-    """Its cost is unknown (None): the page's check says nothing about time, and it runs in the worker."""
+    """Its cost is unknown (None): the page's check says nothing about time, and it runs in the worker, in a lane of
+    its own where requests batch."""
     from types import SimpleNamespace
 
     from genai_demo.adapters.hub_text import HubTextAdapter
@@ -394,7 +395,8 @@ def test_a_hub_model_of_unknown_cost_is_checked_without_a_time_estimate(tiny_hub
 
     adapter = HubTextAdapter(str(tiny_hub_model))
     assert adapter.estimate_seconds(adapter.validate({})) is None
-    assert plan(adapter).in_worker and plan(adapter).concurrency_id is None
+    assert plan(adapter).in_worker and plan(adapter).concurrency_id == "batch:text/hf"
+    assert plan(adapter).concurrency_limit == 2 * adapter.shares_steps == 8
     update = check(adapter)(*[p.default for p in adapter.params],
                             SimpleNamespace(query_params={}, headers={"accept-language": "en"}))
     assert update["visible"] is False

@@ -33,6 +33,11 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
     family = "hub model"
     weights_files = ("config.json",)
     SECONDS_PER_TOKEN = None  # unknown: it depends on the operator's model
+    # A hub model's slots are bigger (GPT-2: 75 MB of keys and values per sequence at its 1,024-token context):
+    # fewer per chunk, and at most 512 tokens of context each.
+    BATCH_WIDTH = 4
+    MAX_WINDOW = 512
+    shares_steps = BATCH_WIDTH
 
     def __init__(self, source: str, weights_root=None):
         super().__init__(weights_root)
@@ -93,11 +98,9 @@ class HubTextAdapter(HubSource, CausalLMAdapter):
     def encode(self, lm: LoadedLM, prompt: str, apply_chat_template: bool = False, **extra) -> Encoded:
         if not (self.chat and apply_chat_template):
             return super().encode(lm, prompt)
-        from genai_demo.models.charlm import context_length
-
         ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
                                                tokenize=True, return_dict=True)["input_ids"]
-        notes, window = [], context_length(lm.model)
+        notes, window = [], self.window(lm)
         if len(ids) > window:
             notes.append(f"the prompt is {len(ids):,} tokens long but the model reads at most {window}: "
                          f"it sees only the last {window}")

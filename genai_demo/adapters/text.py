@@ -104,6 +104,11 @@ class CausalLMAdapter(ModelAdapter):
     family = "autoregressive"
     presets = TEXT_PRESETS
     SECONDS_PER_TOKEN: float | None = 0.004  # the Shakespeare GPT on 2 cores; a hub model's is unknown (None)
+    # Requests running at once share the model's steps (genai_demo.batching): sequences per chunk, and the longest
+    # context a sequence's slot holds (None: the model's own). Both fix the numbers a request's text comes from.
+    BATCH_WIDTH = 8
+    MAX_WINDOW: int | None = None
+    shares_steps = BATCH_WIDTH  # a request is one sequence: a chunk's worth of them step for about the price of one
 
     def estimate_seconds(self, values: dict) -> float | None:
         if self.SECONDS_PER_TOKEN is None:
@@ -140,8 +145,6 @@ class CausalLMAdapter(ModelAdapter):
     # -- prompt ------------------------------------------------------------------
     def encode(self, lm: LoadedLM, prompt: str, **extra) -> Encoded:
         """The prompt as token ids the model can read, with a note for everything that had to change."""
-        from genai_demo.models.charlm import context_length
-
         tok, notes = lm.tokenizer, []
         ids = tok(prompt, add_special_tokens=False, verbose=False)["input_ids"] if prompt else []
         unk = tok.unk_token_id
@@ -154,12 +157,18 @@ class CausalLMAdapter(ModelAdapter):
             ids = self.start_ids(lm)
             if prompt:
                 notes.append("nothing of the prompt is left to read: starting from a new line")
-        window = context_length(lm.model)
+        window = self.window(lm)
         if len(ids) > window:
             notes.append(f"the prompt is {len(ids):,} tokens long but the model reads at most {window}: "
                          f"it sees only the last {window}")
             ids = ids[-window:]
         return Encoded(ids, prompt, notes)
+
+    def window(self, lm: LoadedLM) -> int:
+        """How many tokens the model reads at once here: its context, at most ``MAX_WINDOW``."""
+        from genai_demo.models.charlm import context_length
+
+        return min(context_length(lm.model), self.MAX_WINDOW or context_length(lm.model))
 
     def start_ids(self, lm: LoadedLM) -> list[int]:
         """What an empty prompt starts from: a new line."""
@@ -188,7 +197,8 @@ class CausalLMAdapter(ModelAdapter):
         steps = generate_stream(lm.model, encoded.ids, generator, max_new_tokens=max_new_tokens, do_sample=do_sample,
                                 temperature=temperature, top_k=top_k, top_p=top_p,
                                 repetition_penalty=repetition_penalty, eos_token_id=self.eos_token_id(lm),
-                                suppress_ids=self.suppress_ids(lm), num_candidates=NUM_CANDIDATES)
+                                suppress_ids=self.suppress_ids(lm), num_candidates=NUM_CANDIDATES,
+                                max_context=self.window(lm), width=self.BATCH_WIDTH)  # shared with other requests
         vocab = lm.model.config.vocab_size
 
         def stats(n: int) -> dict:

@@ -12,19 +12,26 @@ The tokenizer is made with the tokenizers library: a BPE model with no merges, w
 so ``AutoModelForCausalLM.from_pretrained``, ``AutoTokenizer.from_pretrained`` and
 ``pipeline("text-generation")`` load the folder.
 
-``generate_stream`` is the sampling loop, written out rather than hidden in ``model.generate`` so that each step
-can report the next-token probabilities before and after temperature, top-k and top-p. It reuses the attention
-cache (keys and values of earlier positions), draws from a private ``torch.Generator``, and works for any
-transformers causal LM, including hub models such as GPT-2.
+``sample_tokens`` is the sampling loop, written out rather than hidden in ``model.generate`` so that each step
+can report the next-token probabilities before and after temperature, top-k and top-p. It is a coroutine that
+asks for the next-token logits and draws from its own private ``torch.Generator``; ``SlotDecoder`` answers the
+asks of every sequence being written at once in one pass per step (continuous batching, ``genai_demo.batching``),
+keeping each sequence's attention cache (keys and values of earlier positions) in a slot of its own, and
+``generate_stream`` is the plain iterator over one sequence's steps. It works for any transformers causal LM,
+including hub models such as GPT-2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Generator, Iterator
 
 import torch
 import torch.nn.functional as F
+from transformers.cache_utils import Cache, CacheLayerMixin
+
+from genai_demo import batching
+from genai_demo.batching import Batcher, Engine, Need
 
 UNK = "<unk>"
 
@@ -149,35 +156,170 @@ def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: floa
     return processors
 
 
-@torch.no_grad()
-def generate_stream(model, input_ids: list[int], generator: torch.Generator | None = None, *, max_new_tokens: int,
-                    do_sample: bool = True, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                    repetition_penalty: float = 1.0, eos_token_id: int | list[int] | None = None,
-                    suppress_ids: list[int] = (), use_cache: bool = True, num_candidates: int = 10,
-                    max_context: int | None = None) -> Iterator[Step]:
-    """Yield one ``Step`` per new token: sample x_t ~ p(x_t | x_<t), append it, repeat.
+class Prefill(Need):
+    """Read these tokens from scratch (a new request, or a window that slid); the answer: the next-token logits."""
 
-    ``input_ids`` must hold at least one token and at most the model's context. When the context fills up,
-    the oldest half is dropped and its cache recomputed, so generation can run past the context length.
-    ``use_cache=False`` recomputes the whole window at every step instead (same tokens, much slower).
+    def __init__(self, ids: list[int], cache: bool = True):
+        self.ids, self.cache = ids, cache  # cache=False: recompute, keep nothing (``use_cache=False``)
+
+
+class NextToken(Need):
+    """Read one more token after those already read; the answer: the next-token logits."""
+
+    def __init__(self, token: int):
+        self.token = token
+
+
+class SlotLayer(CacheLayerMixin):
+    """One layer's keys and values for a chunk of ``width`` sequences, each in its own row of a fixed-size buffer.
+
+    transformers' caches give all rows one position; here every row writes its new key at its own position
+    (``positions``, set before each step), and the buffer never changes shape, so neither do the sums over it."""
+
+    def __init__(self, width: int, length: int):
+        super().__init__()
+        self.width, self.length = width, length
+        self.positions: torch.Tensor | None = None  # (width,): where each row's new token goes
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        _, heads, _, k_dim = key_states.shape
+        self.keys = key_states.new_zeros(self.width, heads, self.length, k_dim)  # (W, heads, L, head_dim)
+        self.values = value_states.new_zeros(self.width, value_states.shape[1], self.length, value_states.shape[-1])
+        self.is_initialized = True
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        rows = torch.arange(self.width, device=key_states.device)
+        self.keys[rows, :, self.positions] = key_states[:, :, 0]  # (W, heads, head_dim) at each row's position
+        self.values[rows, :, self.positions] = value_states[:, :, 0]
+        return self.keys, self.values
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        return self.length, 0
+
+    def get_seq_length(self) -> int:
+        return self.length
+
+    def get_max_length(self) -> int:
+        return self.length
+
+
+class SlotDecoder(Engine):
+    """Continuous batching for a transformers causal LM (``genai_demo.batching``): requests read their prompt alone
+    (``Prefill``, a (1, T) pass whose keys and values are copied into the request's slot) and then advance one
+    token per step together (``NextToken``), in chunks of exactly ``width`` slots over a ``length``-token buffer,
+    so a sequence's numbers never depend on which others share its step."""
+
+    def __init__(self, model, width: int, length: int):
+        self.model, self.width, self.length = model, width, length
+        # transformers' default attention (PyTorch's scaled_dot_product_attention) splits a batch between threads
+        # that round differently: a sequence in the second half of a chunk got other bits than in the first. The
+        # plain "eager" attention (two matrix products and a softmax) gives a row the same bits in every place.
+        if model.config._attn_implementation != "eager":
+            model.set_attn_implementation("eager")
+        self.slots: dict[object, tuple[int, int]] = {}  # request -> (chunk, index)
+        self.filled: dict[object, int] = {}  # request -> tokens in its slot
+        self.chunks: list[list[object | None]] = []  # per chunk: the request in each slot, or None
+        self.caches: list[Cache] = []
+
+    def _slot(self, request: object) -> tuple[int, int]:
+        if request not in self.slots:
+            free = [(c, i) for c, chunk in enumerate(self.chunks) for i, r in enumerate(chunk) if r is None]
+            if not free:
+                self.chunks.append([None] * self.width)
+                self.caches.append(Cache(layers=[SlotLayer(self.width, self.length)
+                                                 for _ in range(self.model.config.num_hidden_layers)]))
+                free = [(len(self.chunks) - 1, 0)]
+            c, i = free[0]
+            self.chunks[c][i] = request
+            self.slots[request] = (c, i)
+        return self.slots[request]
+
+    def leave(self, request: object) -> None:
+        if request in self.slots:
+            c, i = self.slots.pop(request)
+            self.filled.pop(request, None)
+            self.chunks[c][i] = None
+            while self.chunks and all(r is None for r in self.chunks[-1]):  # give back the memory of empty chunks
+                self.chunks.pop()
+                self.caches.pop()
+
+    @torch.no_grad()
+    def compute(self, work):
+        answers: dict[object, torch.Tensor] = {}
+        device = self.model.device
+        # (1) Every request that reads one more token, chunk by chunk, all slots at once. First: a slot that is
+        # idle, or refilled below, gets a harmless dummy write at position 0.
+        stepping = {r: need for r, need in work if isinstance(need, NextToken)}
+        for c in sorted({self._slot(r)[0] for r in stepping}):
+            tokens = torch.zeros(self.width, 1, dtype=torch.long)
+            positions = torch.zeros(self.width, dtype=torch.long)
+            for i, r in enumerate(self.chunks[c]):
+                if r in stepping:
+                    tokens[i, 0], positions[i] = stepping[r].token, self.filled[r]
+            # Each row sees its own slot's positions 0..p (its tokens so far and the new one): (W, 1, 1, L), additive.
+            visible = torch.arange(self.length)[None, :] <= positions[:, None]
+            mask = torch.zeros(self.width, 1, 1, self.length).masked_fill(~visible[:, None, None, :],
+                                                                          torch.finfo(torch.float32).min)
+            cache = self.caches[c]
+            for layer in cache.layers:
+                layer.positions = positions.to(device)
+            out = self.model(input_ids=tokens.to(device), position_ids=positions[:, None].to(device),
+                             attention_mask=mask.to(device), cache=cache, use_cache=True, logits_to_keep=1)
+            for i, r in enumerate(self.chunks[c]):
+                if r in stepping:
+                    answers[r] = out.logits[i : i + 1, -1, :].float()  # (1, vocab)
+                    self.filled[r] += 1
+        # (2) Every request that reads a prompt (or a window that slid) from scratch: alone, as a (1, T) pass.
+        for r, need in work:
+            if isinstance(need, Prefill):
+                ids = torch.tensor([need.ids], dtype=torch.long, device=device)
+                if not need.cache:
+                    answers[r] = self.model(input_ids=ids, use_cache=False, logits_to_keep=1).logits[:, -1, :].float()
+                    continue
+                out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
+                c, i = self._slot(r)
+                for mine, theirs in zip(self.caches[c].layers, out.cache.layers):
+                    if not mine.is_initialized:
+                        mine.lazy_initialization(theirs.keys, theirs.values)
+                    mine.keys[i, :, : ids.shape[1]] = theirs.keys[0]
+                    mine.values[i, :, : ids.shape[1]] = theirs.values[0]
+                self.filled[r] = ids.shape[1]
+                answers[r] = out.logits[:, -1, :].float()
+        return [answers[r] for r, _ in work]
+
+
+def decoder(model, window: int, width: int = 8) -> Batcher:
+    """The process's one batcher for ``model`` with a ``window``-token context, ``width`` sequences per chunk."""
+    return batching.shared(model, ("tokens", window, width), lambda: SlotDecoder(model, width, window), "text")
+
+
+def sample_tokens(input_ids: list[int], generator: torch.Generator | None, *, window: int, max_new_tokens: int,
+                  do_sample: bool = True, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                  repetition_penalty: float = 1.0, eos_token_id: int | list[int] | None = None,
+                  suppress_ids: list[int] = (), use_cache: bool = True, num_candidates: int = 10,
+                  device="cpu") -> Generator:
+    """The sampling loop of one sequence, as a coroutine for ``genai_demo.batching``: it yields what it needs from
+    the network (``Prefill``, ``NextToken``) and receives the next-token logits (1, vocab); after each draw it
+    yields a ``Step``. Sample x_t ~ p(x_t | x_<t), append it, repeat.
+
+    When the context fills up, the oldest half is dropped and the rest read again, so generation can run past the
+    context length. ``use_cache=False`` rereads the whole window at every step instead (same tokens, much slower).
     """
-    window = max_context or context_length(model)
-    if not 0 < len(input_ids) <= window:
-        raise ValueError(f"the prompt must hold 1 to {window} tokens, not {len(input_ids)}")
     eos = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or ())
     processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty, suppress_ids)
-    ids = torch.tensor([input_ids], dtype=torch.long, device=model.device)  # (1, T): the prompt, then each new token
-    start, cache = 0, None  # the window the model sees is ids[:, start:]; cache holds its keys and values
+    ids = torch.tensor([input_ids], dtype=torch.long, device=device)  # (1, T): the prompt, then each new token
+    start, fresh = 0, True  # the window the model reads is ids[:, start:]; fresh: it must be read from scratch
     for _ in range(max_new_tokens):
         recomputed = ids.shape[1] - start > window
-        if recomputed:  # keep the newest half of the context and rebuild the cache from it
-            start, cache = ids.shape[1] - window // 2, None
-        if use_cache and cache is not None:
-            out = model(input_ids=ids[:, -1:], cache=cache, use_cache=True, logits_to_keep=1)  # one new position
+        if recomputed:  # keep the newest half of the context and read it again
+            start, fresh = ids.shape[1] - window // 2, True
+        if fresh or not use_cache:
+            logits = yield Prefill(ids[0, start:].tolist(), cache=use_cache)  # (1, vocab): scores for the next token
+            fresh = False
         else:
-            out = model(input_ids=ids[:, start:], use_cache=use_cache, logits_to_keep=1)  # the whole window
-        cache = out.cache if use_cache else None
-        logits = out.logits[:, -1, :].float()  # (1, vocab): scores for the next token
+            logits = yield NextToken(int(ids[0, -1]))
 
         # (1) The model's own distribution p(x_t | x_<t).
         p_model = logits.softmax(-1)
@@ -186,12 +328,12 @@ def generate_stream(model, input_ids: list[int], generator: torch.Generator | No
         # (3) Draw the next token from the reshaped distribution, or take the most likely one (greedy).
         if do_sample:
             p_sampled = scores.softmax(-1)
-            next_id = torch.multinomial(p_sampled, 1, generator=generator)  # (1, 1)
+            next_id = torch.multinomial(p_sampled, 1, generator=generator)  # (1, 1): this request's own generator
         else:
             next_id = scores.argmax(-1, keepdim=True)
             p_sampled = torch.zeros_like(p_model).scatter_(1, next_id, 1.0)
         token = int(next_id)
-        ids = torch.cat([ids, next_id], dim=1)
+        ids = torch.cat([ids, next_id.to(ids.device)], dim=1)
 
         top = p_model[0].topk(min(num_candidates, p_model.shape[1])).indices.tolist()
         if token not in top:
@@ -201,3 +343,17 @@ def generate_stream(model, input_ids: list[int], generator: torch.Generator | No
                    kept=int((p_sampled[0] > 0).sum()), recomputed=recomputed)
         if token in eos:
             return
+
+
+def generate_stream(model, input_ids: list[int], generator: torch.Generator | None = None, *, max_new_tokens: int,
+                    max_context: int | None = None, width: int = 8, **settings) -> Iterator[Step]:
+    """Yield one ``Step`` per new token (``sample_tokens``'s settings), computed in this process's shared batch for
+    ``model``: requests running at once advance together, and each gets the same tokens as alone.
+
+    ``input_ids`` must hold at least one token and at most the model's context (or ``max_context``)."""
+    window = max_context or context_length(model)
+    if not 0 < len(input_ids) <= window:
+        raise ValueError(f"the prompt must hold 1 to {window} tokens, not {len(input_ids)}")
+    steps = sample_tokens(input_ids, generator, window=window, max_new_tokens=max_new_tokens, device=model.device,
+                          **settings)
+    return decoder(model, window, width).stream(steps)

@@ -14,7 +14,7 @@ window slides: the model is restarted from ``<s>``, the mode and the last ``KEEP
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Generator, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -196,16 +196,28 @@ def allowed_mask(position: int, voices: Voices, ranges: list[tuple[int, int]],
     return mask
 
 
+def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, width: int = 8,
+           **settings) -> Iterator[Step]:
+    """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars):
+    ``sample_steps`` computed in this process's shared batch for ``model``, ``width`` pieces per chunk (part of what
+    fixes a piece's notes), so pieces written at the same time advance together, each as it would alone."""
+    from genai_demo.models.charlm import decoder
+
+    steps = sample_steps(model, prefix, num_bars, generator, **settings)
+    return decoder(model, window_tokens(), width).stream(steps)
+
+
 @torch.no_grad()
-def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, *, temperature: float = 1.0,
-           top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5
-           ) -> Iterator[Step]:
-    """Yield one Step per new token, ``num_bars`` new bars after ``prefix`` (``<s>``, a mode, whole bars).
+def sample_steps(model, prefix: list[int], num_bars: int, generator: torch.Generator, *, temperature: float = 1.0,
+                 top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5
+                 ) -> Generator:
+    """The sampling loop of one piece, as a coroutine (``genai_demo.batching``): it yields what it needs from the
+    network (``Prefill``, ``NextToken``), receives the next-token logits (1, vocab), and yields a Step per token.
 
     ``forbid_parallels`` adds one rule of four-part writing to the grid's: a pitch that would move two voices in
     parallel fifths or octaves cannot be drawn (the model's other choices keep their relative probabilities).
     """
-    from genai_demo.models.charlm import make_processors
+    from genai_demo.models.charlm import NextToken, Prefill, make_processors
 
     assert prefix[0] == BOS and prefix[1] in (MAJOR, MINOR) and (len(prefix) - 2) % TOKENS_PER_BAR == 0
     ranges = [tuple(model.config.voice_ranges[v]) for v in VOICES]
@@ -215,28 +227,26 @@ def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, 
     for i, t in enumerate(tokens[2:]):
         voices.start(i % TOKENS_PER_BAR)
         voices.read(i % TOKENS_PER_BAR, t)
-    window_start, cache, fed = 2, None, 0  # the model reads tokens[:2] + tokens[window_start:]
+    window_start, fresh = 2, True  # the model reads tokens[:2] + tokens[window_start:]; fresh: from scratch
     for _ in range(num_bars * TOKENS_PER_BAR):
         position = (len(tokens) - 2) % TOKENS_PER_BAR
         if len(tokens) - window_start + 2 >= window_tokens():  # slide: keep the last bars
             window_start = len(tokens) - KEEP_BARS * TOKENS_PER_BAR - position
-            cache, fed = None, 0
-        view = tokens[:2] + tokens[window_start:]
-        if cache is None:
-            out = model(input_ids=torch.tensor([view], device=model.device), use_cache=True, logits_to_keep=1)
+            fresh = True
+        if fresh:
+            logits = yield Prefill(tokens[:2] + tokens[window_start:])
+            fresh = False
         else:
-            out = model(input_ids=torch.tensor([view[fed:]], device=model.device), cache=cache, use_cache=True,
-                        logits_to_keep=1)
-        cache, fed = out.cache, len(view)
+            logits = yield NextToken(tokens[-1])
         voices.start(position)
         mask = allowed_mask(position, voices, ranges, forbid_parallels)
         if mask is None:
             token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
         else:
-            logits = out.logits[0, -1].float().masked_fill(~mask.to(model.device), -float("inf"))
+            logits = logits[0].masked_fill(~mask.to(logits.device), -float("inf"))
             p = logits.softmax(-1)
-            scores = processors(torch.tensor([tokens], device=model.device), logits.unsqueeze(0).clone())
-            token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))
+            scores = processors(torch.tensor([tokens], device=logits.device), logits.unsqueeze(0).clone())
+            token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))  # this piece's own generator
             p_model = float(p[token])
             top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()
             candidates = [(i, float(p[i])) for i in top]

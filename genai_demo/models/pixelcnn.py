@@ -13,12 +13,15 @@ softmax over them, so sampling is "pick the next pixel's colour from a categoric
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Generator, Iterator
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
+
+from genai_demo import batching
+from genai_demo.batching import Engine, Need
 
 PRESETS = {
     "tiny": dict(channels=8, num_layers=3, levels=4, num_classes=10, dilations=[1, 2]),
@@ -99,6 +102,17 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
                size: int = 28) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
         """Draw pixels in raster order. After each row yields (row, levels so far (B, H, W), the row's probabilities).
 
+        Computed in this process's shared batch for the model (``genai_demo.batching``): requests drawing at the
+        same time advance pixel by pixel together, each with its own generator, and get what they would alone."""
+        batcher = batching.shared(self, ("pixels", size), lambda: PixelEngine(self), "pixelcnn")
+        return batcher.stream(self.sample_rows(labels, generator, temperature, size))
+
+    @torch.no_grad()
+    def sample_rows(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
+                    size: int = 28) -> Generator:
+        """``sample`` as a coroutine: it yields a ``NextPixel`` (what the horizontal stack reads for pixel j of row
+        i) and receives that pixel's logits (B, levels); after each row it yields (row, canvas, probabilities).
+
         Exact, but cheap: the vertical stack (rows above) runs once per row, on only the rows that can reach
         the current one; then each pixel reruns just the horizontal stack over the row up to that pixel.
         """
@@ -114,18 +128,61 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
             row_probs = []
             for j in range(size):
                 h = self.to_input(canvas[:, i : i + 1, : j + 1])
-                for layer, h_bias in zip(self.layers, row_biases):
-                    h = layer.horizontal(h, h_bias[..., : j + 1])
-                logits = self.head(h)[:, :, 0, j]  # (B, levels)
+                logits = yield NextPixel(j, h, [h_bias[..., : j + 1] for h_bias in row_biases])  # (B, levels)
                 if temperature == 0:
                     pixel = logits.argmax(1)
                     probs = F.one_hot(pixel, self.levels).float()
                 else:
                     probs = F.softmax(logits / temperature, dim=1)
-                    pixel = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+                    pixel = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # this request's generator
                 canvas[:, i, j] = pixel
                 row_probs.append(probs)
             yield i, canvas, torch.stack(row_probs, dim=1)  # (B, W, levels)
+
+    def horizontal_logits(self, h: torch.Tensor, row_biases: list[torch.Tensor], j: int) -> torch.Tensor:
+        """Logits of pixel j from the horizontal stack over its row up to j, (B, levels)."""
+        for layer, h_bias in zip(self.layers, row_biases):
+            h = layer.horizontal(h, h_bias)
+        return self.head(h)[:, :, 0, j]
+
+
+class NextPixel(Need):
+    """Pixel ``j`` of one request's current row: the row so far (B, 1, 1, j+1) and each layer's vertical bias."""
+
+    def __init__(self, j: int, h: torch.Tensor, biases: list[torch.Tensor]):
+        self.j, self.h, self.biases = j, h, biases
+
+
+class PixelEngine(Engine):
+    """Continuous batching for the PixelCNN (``genai_demo.batching``): every request's images draw their next pixel
+    in one pass of the horizontal stack, in chunks of exactly ``width`` images (padded with blank rows), so an
+    image's numbers never depend on which others share its step. The requests move through their rows in step
+    (all at the same column), so a new request joins at the start of the next row of pixels: after at most 28
+    pixel steps. Each request's vertical stack, once per row, runs in its own loop at its own size."""
+
+    width = 16  # images per chunk: the default request's own size, which then computes exactly as it did alone
+
+    def __init__(self, model: PixelCNN):
+        self.model = model
+
+    def admits(self, needs: list[Need]) -> bool:
+        return all(need.j == 0 for need in needs)  # between two rows (or nothing running)
+
+    @torch.no_grad()
+    def compute(self, work):
+        needs = [need for _, need in work]
+        j = needs[0].j
+        assert all(need.j == j for need in needs), "requests joined in the middle of a row"
+        h = torch.cat([need.h for need in needs])  # (N, 1, 1, j+1)
+        biases = [torch.cat(parts) for parts in zip(*(need.biases for need in needs))]  # per layer (N, 2ch, 1, j+1)
+        logits = []
+        for rows in batching.chunks(len(h), self.width):
+            pad = self.width - len(rows)
+            padded = [F.pad(x[rows.start : rows.stop], (0, 0, 0, 0, 0, 0, 0, pad)) for x in (h, *biases)]
+            logits.append(self.model.horizontal_logits(padded[0], padded[1:], j)[: len(rows)])  # (width, levels)
+        logits = torch.cat(logits)
+        sizes = [len(need.h) for need in needs]
+        return list(logits.split(sizes))
 
 
 def quantize(images: torch.Tensor, levels: int) -> torch.Tensor:

@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from genai_demo import i18n
-from genai_demo.contract import GenAIError
+from genai_demo.refusal import Refusal
 from genai_demo.lab import STRUCTURE, LabRun, validate
 
 BUDGET_SECONDS = 60.0  # training time one run may use; then Reset starts a new one
@@ -26,20 +25,6 @@ CHUNK = 10  # training steps between two checks of Pause, the budget and diverge
 FRAME_EVERY = 50  # a picture is drawn at every 50th step (so the same step always gives the same picture)
 MIN_FRAME_SECONDS = 0.25  # ...but at most four a second are sent to one visitor
 STEP_SIZE = 50  # what the Step button trains
-
-
-class LabError(GenAIError):
-    """Why the lab cannot do what was asked, in the visitor's language (``message``); ``str`` is the English line."""
-
-    def __init__(self, key: str, **values):
-        super().__init__(i18n.message(key, "en", **values))
-        self.key, self.values = key, values
-
-    def message(self, lang: str) -> str:
-        return i18n.message(self.key, lang, **self.values)
-
-
-# -- what a visitor sees, and the limits ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -109,7 +94,7 @@ class LabSession:
     @contextmanager
     def _hold(self):
         if not self._busy.acquire(blocking=False):
-            raise LabError("lab:busy")
+            raise Refusal("lab:busy")
         self.used = time.monotonic()
         try:
             yield
@@ -130,9 +115,9 @@ class LabSession:
 
     def _ready(self, run: LabRun) -> None:
         if run.diverged:
-            raise LabError("lab:diverged", step=run.steps)
+            raise Refusal("lab:diverged", step=run.steps)
         if run.trained_seconds >= self.budget:
-            raise LabError("lab:spent", seconds=round(self.budget))
+            raise Refusal("lab:spent", seconds=round(self.budget))
 
     def reset(self, values: dict) -> LabFrame:
         """A new run at step 0 (also after a divergence or a spent budget)."""

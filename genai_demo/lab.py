@@ -64,16 +64,17 @@ TOYS = {
 }
 
 
-def modes_covered(points, toy: Toy, share: float = 0.05) -> int | None:
-    """How many modes hold at least ``share`` of ``points`` within 2 standard deviations of their centre (None for a
-    distribution without modes). A generator that has collapsed onto a few modes covers only those."""
+def modes_covered(points, toy: Toy, fair_share: float = 0.4) -> int | None:
+    """How many modes hold at least ``fair_share`` of their fair share of ``points`` (for the ring of 8: 5%) within
+    2 standard deviations of their centre; None for a distribution without modes. A generator that has collapsed
+    onto a few modes covers only those."""
     import torch
 
     if not toy.centres:
         return None
     distance = torch.cdist(points, torch.tensor(toy.centres, dtype=torch.float32))  # (N, modes)
     near = (distance < 2 * toy.std).float().mean(0)
-    return int((near >= share).sum())
+    return int((near >= fair_share / len(toy.centres)).sum())
 
 
 # -- the settings -----------------------------------------------------------------------------------------------------

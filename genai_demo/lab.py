@@ -81,9 +81,9 @@ def modes_covered(points, toy: Toy, fair_share: float = 0.4) -> int | None:
 
 
 def _lr(name: str, label: str, who: str, ko: tuple) -> Param:
-    return Param(name, "slider", 0.001, f"How big a step the {who} takes after each batch: too small and nothing "
-                 "happens, too large and training swings or breaks.", label=label, minimum=0.00001, maximum=1.0,
-                 step=0.00001, translations={"ko": ko})
+    return Param(name, "slider", 0.002, f"How big a step the {who} takes after each batch: too small and nothing "
+                 "happens, too large and training swings or breaks.", label=label, minimum=0.0001, maximum=1.0,
+                 step=0.0001, translations={"ko": ko})
 
 
 PARAMS = (
@@ -239,9 +239,10 @@ class LabRun:
             d, g = d_loss.item(), g_loss.item()
             self.d_losses.append(d)
             self.g_losses.append(g)
-            if not (math.isfinite(d) and math.isfinite(g)) or not self._finite():
+            if not (math.isfinite(d) and math.isfinite(g)):
                 self.diverged = True
                 return
+        self.diverged = not self._finite()  # weights can overflow before the losses show it
 
     def _finite(self) -> bool:
         import torch

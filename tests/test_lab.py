@@ -64,7 +64,7 @@ def test_a_bad_learning_rate_is_one_line_naming_it(value):
     with pytest.raises(ParameterError) as caught:
         session().step(small(lr_g=value), 10)
     line = str(caught.value)
-    assert line.startswith("lr_g=") and "\n" not in line and "expected a number from 1e-05 to 1" in line
+    assert line.startswith("lr_g=") and "\n" not in line and "expected a number from 0.0001 to 1" in line
     with pytest.raises(ParameterError, match="lr_d="):
         session().reset(small(lr_d=value))
     with pytest.raises(ParameterError, match="no setting speed"):

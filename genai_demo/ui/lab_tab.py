@@ -118,7 +118,7 @@ def lab_reset(*args, request=None):
         return refused(e, request, lang)
 
 
-def lab_pause(request: gr.Request) -> bool:
+def lab_pause(request: gr.Request = None) -> bool:
     """Pause this session's training at its next check. Returns whether something was training."""
     return _session(request).pause()
 
@@ -165,7 +165,8 @@ def lab_tab() -> SectionParts:
     train.click(lab_train, api_name="lab_train", show_progress="hidden", **common)
     step.click(lab_step, api_name="lab_step", **common)
     reset.click(lab_reset, api_name="lab_reset", **common)
-    pause.click(lab_pause, None, None, api_name="lab_pause", queue=False)
+    pause.click(lab_pause, None, None, api_name="lab_pause_button", api_visibility="private", queue=False)
+    gr.api(lab_pause, api_name="lab_pause", queue=False)  # for the API: says whether something was training
     if dice is not None:
         dice.click(new_seed, None, controls[0], api_visibility="private", queue=False)
     for button in (train, step, reset):  # the address bar follows the settings, as for a model

@@ -66,18 +66,14 @@ def loss_panel(d_losses: list[float], g_losses: list[float]) -> np.ndarray:
         if not losses:
             continue
         values = np.asarray(losses, dtype=np.float64)
-        columns = min(SIZE - 1, len(values))
-        buckets = np.array_split(values, columns)
-        means = np.array([b[np.isfinite(b)].mean() if np.isfinite(b).any() else np.nan for b in buckets])
-        means = np.where(np.isfinite(means), means, LOSS_TOP)
+        values = np.where(np.isfinite(values), values, LOSS_TOP)
+        if len(values) >= SIZE - 1:  # one mean per column
+            means = np.array([b.mean() for b in np.array_split(values, SIZE - 1)])
+        else:  # fewer steps than columns: stretched across the panel
+            means = np.interp(np.linspace(0, len(values) - 1, SIZE - 1), np.arange(len(values)), values)
         rows = (SIZE - 1 - np.clip(means / LOSS_TOP, 0, 1) * (SIZE - 1)).round().astype(np.int64)
-        xs = 1 + np.arange(columns) * (SIZE - 2) // max(1, columns - 1) if columns > 1 else np.array([1])
-        for i, (x, r) in enumerate(zip(xs, rows)):  # a line: each column joins the previous one
-            prev = rows[i - 1] if i else r
-            low, high = min(prev, r), max(prev, r)
-            panel[low:high + 1, x] = colour
-            if x + 1 < SIZE:
-                panel[r, x + 1] = colour
+        for x, (prev, r) in enumerate(zip(np.concatenate([rows[:1], rows[:-1]]), rows), start=1):
+            panel[min(prev, r):max(prev, r) + 1, x] = colour  # each column joins the previous one: a line
     return panel
 
 

@@ -52,7 +52,7 @@ def test_the_lab_trains_pauses_resets_refuses_a_bad_rate_and_links_its_settings(
     expect(picture).to_have_count(1)
 
     # The mode-collapse preset fills the rates and explains itself; the link carries the settings.
-    page.get_by_text("Presets: good and broken settings").click()
+    page.get_by_role("button", name="Presets: good and broken settings").filter(visible=True).click()
     page.get_by_role("button", name="Broken: mode collapse").click()
     expect(page.get_by_label("Generator learning rate")).to_have_value("0.02")
     expect(page.get_by_label("Discriminator learning rate")).to_have_value("0.0001")
@@ -109,7 +109,7 @@ def test_the_lab_and_the_quiz_in_korean(browser, app_url, request):  # noqa: F81
         page.get_by_role("tab", name="진짜일까, 생성된 걸까?").click()
         page.get_by_role("button", name="새 퀴즈 시작").click()
         expect(page.locator("#quiz-round")).to_contain_text("10라운드 중 1라운드", timeout=FIRST_GENERATION_TIMEOUT_MS)
-        page.locator("#quiz-tiles").get_by_role("button").first.click()
+        page.locator("#quiz-tiles").get_by_role("button", name=re.compile(r"^Thumbnail 1 ")).click()
         expect(page.locator("#quiz-verdict")).to_contain_text(re.compile(r"정답!|틀렸어요\."))
         expect(page.locator("#quiz-totals")).to_contain_text("지금까지 우리 반")
         open_every_section(page)

@@ -125,12 +125,16 @@ def quiz_tab(registry, judge) -> SectionParts | None:
         values, lang, request = split_request(args, len(params), request)
         try:
             valid = {p.name: p.validate(v) for p, v in zip(params, values)}
+            # First say what is happening: the diffusion and autoregressive families take a while to draw 30 digits.
+            yield (i18n.message("quiz:drawing", lang, family=family_name(valid["family"], registry, lang)), [], "",
+                   gr.skip(), gr.skip())
             q = quiz.make_quiz(registry.get(valid["family"]), valid["seed"], judge=judge, critic=critic,
                                generate=_final)
         except GenAIError as e:
-            return refuse(e, request, lang, 5, 2)
+            yield refuse(e, request, lang, 5, 2)
+            return
         quiz.BOOK.put(key(request), q)
-        return round_text(q, lang), tiles_of(q.current), "", totals_line(registry, lang), state(q)
+        yield round_text(q, lang), tiles_of(q.current), "", totals_line(registry, lang), state(q)
 
     def answered(q: quiz.Quiz, outcome: quiz.Outcome, lang: str) -> str:
         family = family_name(q.family, registry, lang)

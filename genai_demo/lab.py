@@ -195,10 +195,11 @@ class LabRun:
     def _make_optimisers(self) -> None:
         import torch
 
+        # foreach: one call updates all of a network's tensors (a tiny network's step is mostly per-call overhead).
         if self.values["optimizer"] == "adam":  # beta1 = 0.5, as DCGAN (Radford et al., 2015) advises for GANs
-            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))  # noqa: E731
+            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), foreach=True)  # noqa: E731
         else:
-            make = lambda params, lr: torch.optim.SGD(params, lr=lr)  # noqa: E731
+            make = lambda params, lr: torch.optim.SGD(params, lr=lr, foreach=True)  # noqa: E731
         self.opt_g = make(self.G.parameters(), self.values["lr_g"])
         self.opt_d = make(self.D.parameters(), self.values["lr_d"])
 
@@ -217,21 +218,26 @@ class LabRun:
         import torch.nn.functional as F
 
         z_size = self.values["noise_size"]
-        ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
+        targets = torch.cat([torch.ones(BATCH, 1), torch.zeros(BATCH, 1)])  # real first, then generated
+        ones = targets[:BATCH]
         for _ in range(n):
-            # (1) Update D d_steps times: maximise log D(x) + log(1 - D(G(z))), as a loss to minimise.
-            for _ in range(self.values["d_steps"]):
+            # The step's generated points, kept for G's update (as pytorch/examples' DCGAN does).
+            fake = self.G(torch.randn(BATCH, z_size, generator=self.generator))
+            # (1) Update D d_steps times: maximise log D(x) + log(1 - D(G(z))), as a loss to minimise; real and
+            # generated points go through D together (the mean over both, times 2, is the sum of the two means).
+            for k in range(self.values["d_steps"]):
                 real = self.toy.sample(BATCH, self.generator)
-                with torch.no_grad():
-                    fake = self.G(torch.randn(BATCH, z_size, generator=self.generator))
-                d_loss = F.binary_cross_entropy_with_logits(self.D(real), ones) + \
-                    F.binary_cross_entropy_with_logits(self.D(fake), zeros)
+                if k == 0:
+                    shown = fake.detach()
+                else:
+                    with torch.no_grad():
+                        shown = self.G(torch.randn(BATCH, z_size, generator=self.generator))
+                d_loss = 2 * F.binary_cross_entropy_with_logits(self.D(torch.cat([real, shown])), targets)
                 self.opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
                 self.opt_d.step()
             # (2) Update G: maximise log D(G(z)) (the non-saturating loss).
-            g_loss = F.binary_cross_entropy_with_logits(self.D(self.G(torch.randn(BATCH, z_size,
-                                                                                  generator=self.generator))), ones)
+            g_loss = F.binary_cross_entropy_with_logits(self.D(fake), ones)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()

@@ -14,7 +14,8 @@
 - ``load``: launches ``python app.py`` on a free loopback port, measures the GAN tab's latency (``/image_gan`` at its
   default settings, a fresh seed each time: no cache) alone and while ``--visitors`` gradio_client visitors train in
   the lab at once (each Reset, then Train), in ``--rounds`` alternating windows of ``--requests`` requests (the
-  machine's other load drifts: both sides see it). Prints p50 and p95 both ways and their ratio, in the same run. Target: p95 with 5 visitors training within 3x the single-user p95.
+  machine's other load drifts: both sides see it). Prints p50 and p95 both ways and their ratio, in the same run.
+  Target: p95 with 5 visitors training within 3x the single-user p95.
 - ``quiz``: launches the app and plays ten rounds through the API per family (start, then answer and next ten
   times), timing the whole quiz. Target: ten rounds in under a minute at the default settings (the GAN).
 """

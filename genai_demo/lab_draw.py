@@ -3,7 +3,8 @@ losses, as one small palette PNG drawn with numpy (no plotting library, no words
 the colours in the visitor's language).
 
 Left: D's probability of "real" over the plane, in eight bands from purple (surely generated) to green (surely
-real); real points in dark green (single pixels, on top), the generator's points (fixed noise, so the same points move) in dark purple.
+real); real points in dark green (single pixels, on top), the generator's points (fixed noise, so the same points
+move) in dark purple.
 Right: D's loss (orange) and G's loss (blue) over all steps so far. Small (a few kB) and the same bytes for the same
 run at the same step, so streaming it several times a second to a class stays cheap.
 """

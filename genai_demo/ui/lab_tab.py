@@ -123,7 +123,8 @@ def lab_pause(request: gr.Request = None) -> bool:
     return _session(request).pause()
 
 
-RETURNS = "The picture (an HTML image), the status lines, and the numbers: step, both losses, modes covered, seconds used."
+RETURNS = ("The picture (an HTML image), the status lines, and the numbers: step, both losses, modes covered, "
+           "seconds used.")
 for fn, what in ((lab_train, "Train the lab's GAN, streaming a picture every few steps, until lab_pause, its 60 s "
                               "budget or a divergence."),
                  (lab_step, "Train the lab's GAN 50 steps, then stop."),

@@ -123,8 +123,9 @@ def load(visitors: int, requests: int, rounds: int) -> None:
             while not stop.is_set():
                 if not training.wait(0.2):
                     continue
-                me.predict(**{**settings, "seed": v}, api_name="/lab_reset")
-                job = me.submit(**{**settings, "seed": v}, api_name="/lab_train")
+                values = [{**settings, "seed": v}[p.name] for p in lab.PARAMS]  # by position: not listed in the API
+                me.predict(*values, api_name="/lab_reset")
+                job = me.submit(*values, api_name="/lab_train")
                 while not job.done() and training.is_set():
                     time.sleep(0.1)
                 me.predict(api_name="/lab_pause")
@@ -164,10 +165,10 @@ def quiz(families: list[str]) -> None:
         for family in families:
             c = client(url)
             t = time.perf_counter()
-            c.predict(seed=1, family=family, api_name="/quiz_start")
+            c.predict(1, family, api_name="/quiz_start")  # seed, family: by position (not listed in the API)
             started = time.perf_counter() - t
             for n in range(1, 11):
-                c.predict(round_number=n, choice=1, api_name="/quiz_answer")
+                c.predict(n, 1, api_name="/quiz_answer")
                 if n < 10:
                     c.predict(api_name="/quiz_next")
             rows.append((family, started, time.perf_counter() - t))

@@ -162,12 +162,13 @@ def lab_tab() -> SectionParts:
             numbers = gr.JSON(visible=False)
             gr.Markdown(t("lab:legend"), elem_classes=["genai-legend"])
     outputs = [picture, status, numbers]
-    common = dict(inputs=controls, outputs=outputs, preprocess=False, **LAB_LANE)
+    # Callable by name (gradio_client), but not listed in the API page or as MCP tools, which describe the models.
+    common = dict(inputs=controls, outputs=outputs, preprocess=False, api_visibility="undocumented", **LAB_LANE)
     train.click(lab_train, api_name="lab_train", show_progress="hidden", **common)
     step.click(lab_step, api_name="lab_step", **common)
     reset.click(lab_reset, api_name="lab_reset", **common)
     pause.click(lab_pause, None, None, api_name="lab_pause_button", api_visibility="private", queue=False)
-    gr.api(lab_pause, api_name="lab_pause", queue=False)  # for the API: says whether something was training
+    gr.api(lab_pause, api_name="lab_pause", queue=False, api_visibility="undocumented")  # for the API: says whether something was training
     if dice is not None:
         dice.click(new_seed, None, controls[0], api_visibility="private", queue=False)
     for button in (train, step, reset):  # the address bar follows the settings, as for a model

@@ -215,11 +215,13 @@ def quiz_tab(registry, judge) -> SectionParts | None:
                                        "totals and the numbers.")
     with_request(quiz_start, params)
     heavy = dict(concurrency_limit=2, concurrency_id="quiz")
+    # Callable by name (gradio_client), but not listed in the API page or as MCP tools, which describe the models.
     start.click(quiz_start, controls, [round_line, tiles, verdict, totals, numbers], api_name="quiz_start",
-                preprocess=False, **heavy)
+                preprocess=False, api_visibility="undocumented", **heavy)
     start.click(None, controls, None, js=link_js(target, copy=False), api_visibility="private", queue=False)
     tiles.select(quiz_pick, None, [verdict, totals, numbers], api_visibility="private", queue=False)
-    gr.api(quiz_answer, api_name="quiz_answer", queue=False)
-    following.click(quiz_next, None, [round_line, tiles, verdict, numbers], api_name="quiz_next", queue=False)
+    gr.api(quiz_answer, api_name="quiz_answer", queue=False, api_visibility="undocumented")
+    following.click(quiz_next, None, [round_line, tiles, verdict, numbers], api_name="quiz_next", queue=False,
+                    api_visibility="undocumented")
     copy.click(None, controls, link, js=link_js(target, copy=True), api_visibility="private", queue=False)
     return SectionParts(target, controls)

@@ -10,7 +10,7 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["genai_demo", "genai_demo.*"]), "genai_demo.weights", "genai_demo.docs"],
     package_dir={"genai_demo.weights": "weights", "genai_demo.docs": "docs"},
-    package_data={"genai_demo": ["**/*.css", "**/*.js", "**/*.json", "**/*.md", "**/*.toml"],
+    package_data={"genai_demo": ["**/*.css", "**/*.js", "**/*.json", "**/*.md", "**/*.toml", "data/*.png"],
                   "genai_demo.weights": ["**/*"], "genai_demo.docs": ["credits.md"]},
     exclude_package_data={"genai_demo.weights": ["**/__pycache__/*"]},
 )

@@ -127,6 +127,10 @@ def _load_locales() -> None:
             data = tomllib.load(f)
         register({lang: data.get("page", {})})
         register_messages({lang: data.get("messages", {})})
+        for name, table in data.items():  # a feature's own tables: [<feature>.page] and [<feature>.messages]
+            if name not in ("page", "messages") and isinstance(table, dict):
+                register({lang: table.get("page", {})})
+                register_messages({lang: table.get("messages", {})})
 
 
 _load_locales()

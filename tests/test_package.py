@@ -194,6 +194,7 @@ def test_the_wheel_carries_the_weights_the_credits_and_the_command(wheel):
     assert "genai_demo/docs/credits.md" in names and any(n.endswith("licenses/LICENSE") for n in names)
     assert {"genai_demo/locales/en.toml", "genai_demo/locales/ko.toml", "genai_demo/ui/static/page.css",
             "genai_demo/ui/static/page.js"} <= names  # the page's words, styles and script
+    assert {"genai_demo/data/real_digits.png", "genai_demo/data/real_digits.json"} <= names  # the quiz's real digits
     assert "genai-demo = genai_demo.cli:main" in entry_points
     assert not [n for n in names if n.startswith(("tests/", "bench/")) or "__pycache__" in n]
     requires = re.findall(r"^Requires-Dist: (.+)$", meta, re.M)

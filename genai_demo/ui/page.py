@@ -22,6 +22,8 @@ from genai_demo.ui.audio_tab import audio_tab
 from genai_demo.ui.common import gradio_i18n, md_escape, t
 from genai_demo.ui.compare_tab import COMPARE_LINK, compare_section
 from genai_demo.ui.image_tab import image_tab
+from genai_demo.ui.lab_tab import lab_tab
+from genai_demo.ui.quiz_tab import quiz_tab
 from genai_demo.ui.panel import TabParts, seed_for
 from genai_demo.ui.text_tab import text_tab
 
@@ -101,16 +103,19 @@ class PageState:
     compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
     run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
     opening: OpeningResult | None = None  # the result the page opens with, if its first model is quick
+    sections: list = field(default_factory=list)  # the lab's and the quiz's SectionParts: link targets and controls
 
     @property
     def targets(self) -> dict:
         """What a link may name besides the models: the compare section, where the page has one."""
-        return {COMPARE_LINK.id: COMPARE_LINK} if self.compare_controls else {}
+        own = {COMPARE_LINK.id: COMPARE_LINK} if self.compare_controls else {}
+        return {**own, **{s.target.id: s.target for s in self.sections}}
 
     @property
     def outputs(self) -> list:
         return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
-                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls)
+                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls
+                + [c for s in self.sections for c in s.controls])
 
     def tab_labels(self, lang: str) -> list:
         """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
@@ -151,6 +156,16 @@ class PageState:
                 out[control] = gr.update(value=state.values[p.name])
             elif p.name == "seed" and fresh_seed is not None:
                 out[control] = gr.update(value=fresh_seed)
+        for section in self.sections:  # the lab and the quiz: their link's settings, a fresh seed, teacher mode
+            for p, control in zip(section.target.params, section.controls):
+                change = {}
+                if state.model == section.target.id:
+                    change["value"] = state.values[p.name]
+                elif p.name == "seed" and fresh_seed is not None:
+                    change["value"] = fresh_seed
+                if state.teacher and p.advanced:
+                    change["visible"] = False
+                out[control] = gr.update(**change)
         return out
 
     def from_link(self, request: gr.Request) -> dict:
@@ -218,6 +233,10 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                         teacher_hidden.append(png_box)
                         if len(compare.compared(registry)) > 1:
                             compared = compare_section(registry, judge)
+            with gr.Tab(t("ui:tab:lab"), id="lab") as tab_items["lab"]:
+                sections = [lab_tab()]
+            with gr.Tab(t("ui:tab:quiz"), id="quiz") as tab_items["quiz"]:
+                sections.append(quiz_tab(registry, judge))
             with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
                 gr.Markdown(t("about:body"))
                 gr.Markdown(t("about:credits"))
@@ -225,7 +244,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
         opening = OpeningResult(first_tab) if OpeningResult.qualifies(first_tab) else None
         page = PageState(registry, tabs, tuple(tab_items), notice, {m: b.picker for m, b in tabs_built.items()},
                          [p for b in tabs_built.values() for p in b.panels], teacher_hidden, tab_items, *compared,
-                         opening)
+                         opening, [s for s in sections if s is not None])
         demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
         if opening is not None:  # its own event, so that restoring a link never waits for it
             opening.tab.finish(demo.load(page.opening_result, None, opening.tab.outputs, api_visibility="private",

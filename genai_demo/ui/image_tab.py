@@ -8,6 +8,7 @@ from genai_demo import i18n
 from genai_demo.contract import ModelAdapter
 from genai_demo.export import gallery_files, to_gallery
 from genai_demo.ui.common import format_info, t
+from genai_demo.ui.draw import draw_section
 from genai_demo.ui.explain import explain_section, how_button, open_on
 from genai_demo.ui.panel import TabParts, first_available, picker_and_panels
 from genai_demo.ui.process import process_view, wire_process_view
@@ -36,8 +37,10 @@ def image_tab(models: list[ModelAdapter]) -> TabParts:
             how = how_button()
             with gr.Accordion(t("ui:how_drawn"), open=True):
                 view = process_view("ui:step", "ui:step:info", "image-process")
+    drawn = draw_section(models)  # "Draw a digit": the visitor's own digit, given to every family
     open_on(how, explain_section("image", models, process), "image")
     finish = wire_process_view(process, view)
     for p in panels:
         finish(p.event)
-    return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish)
+    return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish,
+                    hidden=drawn.hidden if drawn else [], linked=[(drawn.link, drawn.controls)] if drawn else [])

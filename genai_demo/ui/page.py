@@ -101,16 +101,19 @@ class PageState:
     compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
     run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
     opening: OpeningResult | None = None  # the result the page opens with, if its first model is quick
+    sections: list = field(default_factory=list)  # (links.LinkTarget, its controls) of the tabs' linkable sections
 
     @property
     def targets(self) -> dict:
         """What a link may name besides the models: the compare section, where the page has one."""
-        return {COMPARE_LINK.id: COMPARE_LINK} if self.compare_controls else {}
+        own = {target.id: target for target, _ in self.sections}
+        return {COMPARE_LINK.id: COMPARE_LINK, **own} if self.compare_controls else own
 
     @property
     def outputs(self) -> list:
         return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
-                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls)
+                + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls
+                + [c for _, controls in self.sections for c in controls])
 
     def tab_labels(self, lang: str) -> list:
         """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
@@ -151,6 +154,12 @@ class PageState:
                 out[control] = gr.update(value=state.values[p.name])
             elif p.name == "seed" and fresh_seed is not None:
                 out[control] = gr.update(value=fresh_seed)
+        for target, controls in self.sections:  # a tab's own linkable section ("Draw a digit")
+            for p, control in zip(target.params, controls):
+                if state.model == target.id:
+                    out[control] = gr.update(value=state.values[p.name])
+                elif p.name == "seed" and fresh_seed is not None:
+                    out[control] = gr.update(value=fresh_seed)
         return out
 
     def from_link(self, request: gr.Request) -> dict:
@@ -218,6 +227,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                         teacher_hidden.append(png_box)
                         if len(compare.compared(registry)) > 1:
                             compared = compare_section(registry, judge)
+                    teacher_hidden.extend(tabs_built[modality].hidden)
             with gr.Tab(t("ui:tab:about"), id="about") as tab_items["about"]:
                 gr.Markdown(t("about:body"))
                 gr.Markdown(t("about:credits"))
@@ -225,7 +235,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
         opening = OpeningResult(first_tab) if OpeningResult.qualifies(first_tab) else None
         page = PageState(registry, tabs, tuple(tab_items), notice, {m: b.picker for m, b in tabs_built.items()},
                          [p for b in tabs_built.values() for p in b.panels], teacher_hidden, tab_items, *compared,
-                         opening)
+                         opening, [s for b in tabs_built.values() for s in b.linked])
         demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
         if opening is not None:  # its own event, so that restoring a link never waits for it
             opening.tab.finish(demo.load(page.opening_result, None, opening.tab.outputs, api_visibility="private",

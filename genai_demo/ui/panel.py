@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 
@@ -265,6 +265,8 @@ class TabParts:
     outputs: list  # the components its Generate events write
     format: object  # (result, lang) -> the outputs' values
     finish: object  # wires what follows a result on an event (the process view)
+    hidden: list = field(default_factory=list)  # more components teacher mode hides (advanced settings of a section)
+    linked: list = field(default_factory=list)  # (links.LinkTarget, its controls) of the tab's sections a link can fill
 
 
 def first_available(models: list[ModelAdapter]) -> ModelAdapter:

@@ -53,3 +53,20 @@ globalThis.genai = {
     return lang;
   },
 };
+
+// "Draw a digit" (genai_demo/ui/draw.py): a picture over the upload limit is refused here, before Gradio's own
+// check, which says so only in English. The line is the page's own, in its language (#draw-too-large, translated by
+// the page like any text), shown under the upload box; the file never leaves the browser.
+genai.DRAW_MAX_BYTES = 10 * 1024 * 1024;
+genai.drawTooLarge = (event) => {
+  const box = event.target?.closest?.("#draw-upload");
+  const files = event.dataTransfer?.files || event.target?.files;
+  if (!box || !files || ![...files].some((f) => f.size > genai.DRAW_MAX_BYTES)) return;
+  event.stopImmediatePropagation();
+  event.preventDefault();
+  if (event.target.value !== undefined && event.target.type === "file") event.target.value = "";
+  const line = document.querySelector("#draw-too-large")?.innerText?.trim() || "";
+  const note = document.querySelector("#draw-upload-note");
+  if (note) note.innerText = "\u26a0\ufe0f " + line;
+};
+for (const kind of ["change", "drop"]) document.addEventListener(kind, genai.drawTooLarge, true);

@@ -514,7 +514,8 @@ class GANSearchTask(DrawingTask):
         started = time.perf_counter()
         x, labels, generator, reading = self.prepare(gan, digit, label, seed)
         process, best, error, history = [], None, None, []
-        for step, best, error in gan_search(gan, x, labels, generator, num_steps=num_steps, num_starts=num_starts):
+        for step, best, errors in gan_search(gan, x, labels, generator, num_steps=num_steps, num_starts=num_starts):
+            error = float(errors[0])
             history.append(error)
             if step % max(1, num_steps // 10) == 0 or step == num_steps:
                 process.append({"label": Say("step {step} of {steps}: pixel error {error:.4f}", step=step,

@@ -128,28 +128,29 @@ def inpaint(unet, scheduler, x0, keep, labels, generator, *, num_inference_steps
 
 def gan_search(gan, target, labels, generator, *, num_steps: int, num_starts: int, learning_rate: float = 0.05,
                prior_weight: float = 1e-3) -> Iterator[tuple[int, object, object]]:
-    """Find z such that G(z, y) looks like ``target`` ((1, 1, 28, 28) in [0, 1]): Adam on the mean squared pixel
+    """Find z such that G(z, y) looks like ``target`` ((B, 1, 28, 28) in [0, 1]): Adam on the mean squared pixel
     error plus ``prior_weight`` * |z|^2 / latent_dim (which keeps z where the prior N(0, I) puts it), from
-    ``num_starts`` random starts at once. ``labels``: (1,) the digit the generator is asked to draw.
+    ``num_starts`` random starts per target at once. ``labels``: (B,) the digits the generator is asked to draw.
 
-    Yields (step, the best start's image (1, 1, 28, 28) in [0, 1], its pixel error) every step; step 0 is before
-    any update.
+    Yields (step, each target's best image so far (B, 1, 28, 28) in [0, 1], its mean squared pixel error (B,))
+    every step; step 0 is before any update.
     """
     import torch
 
-    z = torch.randn(num_starts, gan.latent_dim, generator=generator, device=generator.device).requires_grad_(True)
-    target = target.expand(num_starts, -1, -1, -1)
-    y = labels.expand(num_starts)
+    b, s = len(target), num_starts
+    z = torch.randn(b * s, gan.latent_dim, generator=generator, device=generator.device).requires_grad_(True)
+    targets = target.repeat_interleave(s, dim=0)  # (B*S, 1, 28, 28): start j of target i is row i*S + j
+    y = labels.repeat_interleave(s)
     optimiser = torch.optim.Adam([z], lr=learning_rate)
     for step in range(num_steps + 1):
         with torch.enable_grad():
-            image = (gan.generator(z, y) + 1) / 2  # (S, 1, 28, 28) in [0, 1]
-            errors = (image - target).pow(2).flatten(1).mean(1)  # (S,) mean squared pixel error of each start
+            images = (gan.generator(z, y) + 1) / 2  # (B*S, 1, 28, 28) in [0, 1]
+            errors = (images - targets).pow(2).flatten(1).mean(1)  # mean squared pixel error of every start
             loss = errors.sum() + prior_weight * z.pow(2).mean(1).sum()
-            best = int(errors.argmin())
-            yield step, image[best : best + 1].detach(), float(errors[best].detach())
-            if step < num_steps:
-                optimiser.zero_grad(set_to_none=True)
-                (grad,) = torch.autograd.grad(loss, z)  # only z moves; the generator's weights are untouched
-                z.grad = grad
-                optimiser.step()
+        per_target = errors.detach().view(b, s)
+        best = per_target.argmin(1) + torch.arange(b, device=z.device) * s  # each target's closest start
+        yield step, images[best].detach(), per_target.min(1).values
+        if step < num_steps:
+            optimiser.zero_grad(set_to_none=True)
+            (z.grad,) = torch.autograd.grad(loss, z)  # only z moves: the generator's weights stay as trained
+            optimiser.step()

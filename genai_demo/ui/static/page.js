@@ -70,3 +70,13 @@ genai.drawTooLarge = (event) => {
   if (note) note.innerText = "\u26a0\ufe0f " + line;
 };
 for (const kind of ["change", "drop"]) document.addEventListener(kind, genai.drawTooLarge, true);
+
+// Alt text: Gradio gives a gallery's thumbnails an empty alt (decorative) and the caption as their title. The
+// playground's captions say what each picture is ("Generated digit 7, GAN, seed 12"), so they become the alt text.
+genai.altFromCaptions = () => {
+  for (const img of document.querySelectorAll(".genai-gallery img[title]")) {
+    if (img.getAttribute("alt") !== img.title) img.setAttribute("alt", img.title);
+  }
+};
+new MutationObserver(() => genai.altFromCaptions()).observe(document.documentElement,
+  {subtree: true, childList: true, attributes: true, attributeFilter: ["title", "src"]});

@@ -185,3 +185,38 @@ def test_bad_settings_and_a_blank_drawing_are_refused_before_anything_runs(regis
         task.validate({"digit": "00" * 784})
     with pytest.raises(ParameterError, match="digit is not a 28x28 drawing"):
         list(task.stream(seed=1))
+
+
+# -- links and teacher mode -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def page(registry):
+    from genai_demo.ui.page import build_demo
+
+    return build_demo(registry).genai_page
+
+
+def test_a_link_restores_the_drawing_settings_and_opens_the_section(page):
+    from tests.test_links import request
+
+    (target, controls, box), = page.sections
+    assert target.id == "image/draw" and [p.name for p in target.params] == [
+        "label", "seed", "morph_to", "strength", "region", "num_images", "num_steps"]  # never the drawing
+    updates = page.from_link(request({"tab": "image", "model": "image/draw", "strength": "0.7", "region": "middle",
+                                      "seed": "9", "label": "4"}))
+    values = {p.name: updates[c].get("value") for p, c in zip(target.params, controls)}
+    assert values == {"label": "4", "seed": 9, "morph_to": "same", "strength": 0.7, "region": "middle",
+                      "num_images": 4, "num_steps": 150}
+    assert updates[box].get("open") is True and not updates[page.notice].get("visible")
+    bad = page.from_link(request({"model": "image/draw", "strength": "5"}, lang="ko"))
+    assert "strength=5" in bad[page.notice]["value"] and "strength" in bad[page.notice]["value"]
+    assert updates[controls[0]] is not None and "open" not in page.from_link(request({}))[box]
+
+
+def test_teacher_mode_hides_the_drawing_sections_advanced_settings(page, registry):
+    from tests.test_links import request
+
+    updates = page.from_link(request({"teacher": "1"}))
+    advanced = [p.name for task in registry.tasks.values() for p in task.params if p.advanced]
+    hidden = [c for c in page.teacher_hidden if updates[c].get("visible") is False]
+    assert len(advanced) >= 6 and len(hidden) >= len(advanced) + 1  # and the PNG drop

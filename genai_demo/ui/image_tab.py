@@ -54,4 +54,4 @@ def image_tab(models: list[ModelAdapter]) -> TabParts:
     for p in panels:
         finish(p.event)
     return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish,
-                    hidden=drawn.hidden if drawn else [], linked=[(drawn.link, drawn.controls)] if drawn else [])
+                    hidden=drawn.hidden if drawn else [], linked=[(drawn.link, drawn.controls, drawn.section)] if drawn else [])

@@ -101,19 +101,19 @@ class PageState:
     compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
     run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
     opening: OpeningResult | None = None  # the result the page opens with, if its first model is quick
-    sections: list = field(default_factory=list)  # (links.LinkTarget, its controls) of the tabs' linkable sections
+    sections: list = field(default_factory=list)  # (links.LinkTarget, its controls, its accordion) of the tabs' sections
 
     @property
     def targets(self) -> dict:
         """What a link may name besides the models: the compare section, where the page has one."""
-        own = {target.id: target for target, _ in self.sections}
+        own = {target.id: target for target, *_ in self.sections}
         return {COMPARE_LINK.id: COMPARE_LINK, **own} if self.compare_controls else own
 
     @property
     def outputs(self) -> list:
         return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
                 + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls
-                + [c for _, controls in self.sections for c in controls])
+                + [c for _, controls, box in self.sections for c in (*controls, box)])
 
     def tab_labels(self, lang: str) -> list:
         """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
@@ -154,7 +154,8 @@ class PageState:
                 out[control] = gr.update(value=state.values[p.name])
             elif p.name == "seed" and fresh_seed is not None:
                 out[control] = gr.update(value=fresh_seed)
-        for target, controls in self.sections:  # a tab's own linkable section ("Draw a digit")
+        for target, controls, box in self.sections:  # a tab's own linkable section ("Draw a digit"): opened
+            out[box] = gr.update(open=True) if state.model == target.id else gr.update()
             for p, control in zip(target.params, controls):
                 if state.model == target.id:
                     out[control] = gr.update(value=state.values[p.name])

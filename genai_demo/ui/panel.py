@@ -266,7 +266,7 @@ class TabParts:
     format: object  # (result, lang) -> the outputs' values
     finish: object  # wires what follows a result on an event (the process view)
     hidden: list = field(default_factory=list)  # more components teacher mode hides (advanced settings of a section)
-    linked: list = field(default_factory=list)  # (links.LinkTarget, its controls) of the tab's sections a link can fill
+    linked: list = field(default_factory=list)  # (links.LinkTarget, its controls, its accordion): sections a link fills
 
 
 def first_available(models: list[ModelAdapter]) -> ModelAdapter:

@@ -86,6 +86,8 @@ def open_drawing(page) -> None:
 @pytest.mark.browser
 def test_a_stroke_on_the_sketchpad_gets_the_classifiers_reading(page):  # noqa: F811
     open_drawing(page)
+    expect(page.locator("#draw-pad")).to_contain_text("select the draw tool to start")
+    page.locator("#draw-pad").get_by_role("button", name="Brush").click()  # the sketchpad's brush
     canvas = page.locator("#draw-pad canvas").first
     box = canvas.bounding_box()
     x, top, bottom = box["x"] + box["width"] * 0.52, box["y"] + box["height"] * 0.15, box["y"] + box["height"] * 0.85
@@ -97,7 +99,7 @@ def test_a_stroke_on_the_sketchpad_gets_the_classifiers_reading(page):  # noqa: 
     expect(page.locator("#draw-reading")).to_contain_text("1")
     expect(page.locator("#draw-seen img")).to_be_visible()
     # The GAN searches for it (a few steps), with the classifier's reading of what it found.
-    page.get_by_label("number input for Search steps").fill("10")
+    page.get_by_label("Search steps", exact=True).fill("10")
     page.locator("#draw-run-gan_search").click()
     expect(page.locator("#draw-note-gan_search")).to_contain_text("The nearest digit the GAN found",
                                                                   timeout=FIRST_GENERATION_TIMEOUT_MS)
@@ -111,6 +113,7 @@ def test_bad_uploads_get_one_korean_line(browser, app_url, pictures):  # noqa: F
     try:
         page.goto(app_url + "?lang=ko")
         open_drawing(page)
+        expect(page.locator("#draw-pad")).to_contain_text("붓 도구를 눌러")  # Gradio's own line, in Korean too
         upload = page.locator("#draw-upload input[type=file]")
         upload.set_input_files(str(pictures / "notes.png"))
         expect(page.locator("#draw-upload-note")).to_contain_text("읽을 수 있는 사진이 아닙니다")

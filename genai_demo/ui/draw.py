@@ -193,18 +193,22 @@ def read_handler(judge, from_file: bool):
     return draw_read
 
 
-def upload_handler():
-    """An uploaded picture: into the sketchpad (as its background, to draw on), or one line saying why not."""
+def upload_handler(judge):
+    """An uploaded picture: into the sketchpad (as its background, to draw on) with the classifier's reading, or one
+    line saying why not."""
 
     def load(path, request: gr.Request = None):
+        """The sketchpad, the line under the upload box, the upload box (emptied, ready for another picture), and
+        the reading's three outputs."""
         lang = i18n.language_of(request)
         if not path:
-            return gr.skip(), gr.skip()
+            return (gr.skip(),) * 6
         try:
             digit = digit_from_image(path)
         except DrawingError as e:
-            return gr.skip(), f"\u26a0\ufe0f {md_escape(draw_message(e, lang))}"
-        return pad_value(digit), ""
+            return (gr.skip(), f"\u26a0\ufe0f {md_escape(draw_message(e, lang))}", None) + (gr.skip(),) * 3
+        reading = read_digit(judge, digit)
+        return pad_value(digit), "", None, shown_digit(digit), reading_line(reading, lang), probabilities(reading)
 
     return load
 
@@ -286,7 +290,8 @@ def draw_section(models: list) -> DrawParts | None:
         gr.on([pad.change], read, pad, [seen, reading, probs], api_visibility="private", queue=False,
               trigger_mode="always_last", show_progress="hidden")
         clear.click(lambda: None, None, pad, api_visibility="private", queue=False)
-        upload.upload(upload_handler(), upload, [pad, upload_note], api_visibility="private", queue=False)
+        upload.upload(upload_handler(tasks[0].judge), upload, [pad, upload_note, upload, seen, reading, probs],
+                      api_visibility="private", queue=False)
         # The API's reading of a picture file.
         api_file = gr.File(visible=False, type="filepath")
         api_read = gr.Button(visible=False)

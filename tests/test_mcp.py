@@ -34,9 +34,21 @@ def registry():
 def expected_tools(registry) -> dict:
     """Tool name -> what it runs: every model, and the comparison of the image families where the page has it."""
     tools = {api_name(m.id): m for m in registry}
+    tools.update({api_name(task.id): task for task in registry.tasks.values()})  # "Draw a digit": a picture in
+    tools["draw_read"] = None
     for target in build_demo(registry).genai_page.targets:  # what the page offers besides models: the comparison
-        tools[api_name(target)] = None
+        if target != "image/draw":  # (the drawing section's settings are a link's, its tools are above)
+            tools[api_name(target)] = None
     return tools
+
+
+def tool_params(name: str, adapter) -> tuple:
+    """What a tool takes: a model's parameters; a drawing task's, with a picture file instead of the drawing."""
+    if name.startswith("draw_"):
+        from genai_demo.ui.draw import IMAGE_PARAM
+
+        return (IMAGE_PARAM,) + (adapter.params[1:] if adapter else ())
+    return adapter.params if adapter else compare.PARAMS
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +79,7 @@ def test_one_tool_per_model_and_no_page_plumbing(schema, expected_tools, mcp_url
 def test_each_tool_is_described_by_its_models_declaration(schema, expected_tools):
     for name, adapter in expected_tools.items():
         tool = schema[name]
-        params = adapter.params if adapter else compare.PARAMS
+        params = tool_params(name, adapter)
         if adapter:
             assert tool["description"].startswith(f"{adapter.title}. {one_line(adapter.description)}")
         properties = tool["inputSchema"]["properties"]
@@ -77,6 +89,8 @@ def test_each_tool_is_described_by_its_models_declaration(schema, expected_tools
             prop = properties[p.name]
             where = f"{name}.{p.name}"
             assert prop["description"] == api_text(p), where
+            if p.name == "image":  # a drawing task's picture: a file, uploaded, not a value with a default
+                continue
             for words in (p.display_label, p.help, p.describe_range()):
                 assert words in prop["description"], where
             assert prop["default"] == p.default, where
@@ -96,7 +110,7 @@ def test_gradio_client_describes_every_parameter_in_the_same_words(mcp_url, sche
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     printed = client.view_api(print_info=False, return_format="str")
     for name, adapter in expected_tools.items():
-        params = adapter.params if adapter else compare.PARAMS
+        params = tool_params(name, adapter)
         described = {p["parameter_name"]: p["python_type"]["description"] for p in endpoints[f"/{name}"]["parameters"]}
         assert described == {p.name: api_text(p) for p in params}, name
         assert described == {k: v["description"] for k, v in schema[name]["inputSchema"]["properties"].items()}

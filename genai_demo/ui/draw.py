@@ -22,7 +22,7 @@ from genai_demo.contract import GenAIError, Param, seed_param
 from genai_demo.export import to_gallery
 from genai_demo.serving import SHARED, plan
 from genai_demo.ui import errors
-from genai_demo.ui.common import api_docstring, api_name, md_escape, t, with_request
+from genai_demo.ui.common import api_docstring, api_name, api_text, md_escape, t, with_request
 from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
 from genai_demo.ui.process import stack
 
@@ -294,6 +294,9 @@ def draw_section(models: list) -> DrawParts | None:
                       api_visibility="private", queue=False)
         # The API's reading of a picture file.
         api_file = gr.File(visible=False, type="filepath")
+        own_info = api_file.api_info_as_input  # the API page, view_api and MCP describe it in the task's words
+        api_file.api_info_as_input = lambda: {**own_info(), "description": api_text(IMAGE_PARAM),
+                                              "additional_description": api_text(IMAGE_PARAM)}
         api_read = gr.Button(visible=False)
         api_read.click(read_handler(tasks[0].judge, from_file=True), api_file, [seen, reading, probs], api_name="draw_read",
                        preprocess=False, concurrency_limit=4)

@@ -349,7 +349,7 @@ class SDEditTask(DrawingTask):
               "(the drawing is forgotten).", label="Noise level", minimum=0.05, maximum=1.0, step=0.05,
               translations={"ko": ("노이즈 양", "모델이 걷어 내기 전에 섞는 노이즈의 양입니다. 0은 없음, 1은 순수한 "
                                               "노이즈(그림이 잊힘)입니다.")}),
-        _steps_param(50), GUIDANCE)
+        _steps_param(20), GUIDANCE)
     words = DIFFUSION_WORDS
 
     def estimate_seconds(self, values: dict) -> float:

@@ -285,8 +285,8 @@ def _steps_param(default: int) -> Param:
     return Param("num_inference_steps", "integer", default, "How many denoising steps a full run from pure noise "
                  "would take; SDEdit runs only the last part of them.", label="Denoising steps", minimum=4, maximum=100,
                  step=1, advanced=True,
-                 translations={"ko": ("노이즈 제거 단계 수", "순수한 노이즈에서 시작할 때의 전체 단계 수입니다. SDEdit은 "
-                                                          "그중 뒷부분만 실행합니다.")})
+                 translations={"ko": ("노이즈 제거 단계 수", "순수한 노이즈에서 시작할 때의 전체 단계 수입니다. 노이즈를 "
+                                                          "섞었다가 걷어 낼 때는 그중 뒷부분만 실행합니다.")})
 
 
 GUIDANCE = Param("guidance_scale", "slider", 2.0, "How strongly the model follows the digit it is told the drawing is "

@@ -51,6 +51,13 @@ def tool_params(name: str, adapter) -> tuple:
     return adapter.params if adapter else compare.PARAMS
 
 
+def described_as(p) -> str:
+    """A parameter's words for programs (a drawing task's picture file has its own)."""
+    from genai_demo.ui.draw import IMAGE_TEXT
+
+    return IMAGE_TEXT if p.name == "image" else api_text(p)
+
+
 @pytest.fixture(scope="module")
 def mcp_url(tmp_path_factory):
     """The app with its MCP server, models in-process (only the quick GAN is called here)."""
@@ -84,11 +91,12 @@ def test_each_tool_is_described_by_its_models_declaration(schema, expected_tools
             assert tool["description"].startswith(f"{adapter.title}. {one_line(adapter.description)}")
         properties = tool["inputSchema"]["properties"]
         assert list(properties) == [p.name for p in params], name
-        assert not tool["inputSchema"].get("required"), "every parameter has a default"
+        required = tool["inputSchema"].get("required") or []
+        assert required == (["image"] if name.startswith("draw_") else []), "every parameter but a picture has a default"
         for p in params:
             prop = properties[p.name]
             where = f"{name}.{p.name}"
-            assert prop["description"] == api_text(p), where
+            assert prop["description"] == described_as(p), where
             if p.name == "image":  # a drawing task's picture: a file, uploaded, not a value with a default
                 continue
             for words in (p.display_label, p.help, p.describe_range()):
@@ -112,10 +120,10 @@ def test_gradio_client_describes_every_parameter_in_the_same_words(mcp_url, sche
     for name, adapter in expected_tools.items():
         params = tool_params(name, adapter)
         described = {p["parameter_name"]: p["python_type"]["description"] for p in endpoints[f"/{name}"]["parameters"]}
-        assert described == {p.name: api_text(p) for p in params}, name
+        assert described == {p.name: described_as(p) for p in params}, name
         assert described == {k: v["description"] for k, v in schema[name]["inputSchema"]["properties"].items()}
         for p in params:
-            assert api_text(p) in printed
+            assert described_as(p) in printed
 
 
 def test_the_mcp_protocol_lists_the_same_tools_and_runs_a_model(mcp_url, schema, registry):

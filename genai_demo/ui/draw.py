@@ -22,7 +22,7 @@ from genai_demo.contract import GenAIError, Param, seed_param
 from genai_demo.export import to_gallery
 from genai_demo.serving import SHARED, plan
 from genai_demo.ui import errors
-from genai_demo.ui.common import api_docstring, api_name, api_text, md_escape, t, with_request
+from genai_demo.ui.common import api_docstring, api_name, md_escape, one_line, t, with_request
 from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
 from genai_demo.ui.process import stack
 
@@ -33,6 +33,14 @@ CANVAS = 280  # the sketchpad's size in pixels: ten times MNIST's 28
 SHOWN = 168  # "what the models see" is shown at this size, nearest-neighbour
 IMAGE_PARAM = Param("image", "text", "", "A picture of one digit (PNG, JPEG, WebP, GIF or BMP, at most 10 MB): dark "
                     "strokes on light paper or light strokes on dark; it is centred in 28x28 the way MNIST digits are.")
+IMAGE_TEXT = one_line(f"{IMAGE_PARAM.display_label}: {IMAGE_PARAM.help}")  # its words for the API page and MCP
+
+
+def draw_docstring(title: str, description: str, params, returns: str) -> str:
+    """An endpoint's docstring (``common.api_docstring``) with the picture file as its first argument."""
+    return api_docstring(title, description, params, returns).replace("Args:", f"Args:\n    image: {IMAGE_TEXT}", 1)
+
+
 # What a link may set: the section's settings that are not advanced (a drawing cannot go in a link).
 LINKED = ("label", "seed", "morph_to", "strength", "region", "num_images", "num_steps")
 
@@ -155,7 +163,7 @@ def task_handler(task: DrawingTask, names: list[str], from_file: bool):
     if task.id == "draw/vae":
         returns = ("The latent map with your drawing's code ringed, the reconstruction and the generated digit, the "
                    "morph's frames, one line, and the info record (map_point: the code's place on the map).")
-    run.__doc__ = api_docstring(task.title, task.description, (IMAGE_PARAM,) + task.params[1:], returns)
+    run.__doc__ = draw_docstring(task.title, task.description, task.params[1:], returns)
     return with_request(run, (IMAGE_PARAM,) + task.params[1:])
 
 
@@ -163,15 +171,6 @@ def read_handler(judge, from_file: bool):
     """What the classifier reads in the drawing: the 28x28 digit, a line, and the ten probabilities."""
 
     def draw_read(image, request: gr.Request = None):
-        """What the digit classifier reads in a picture of a digit.
-
-        Args:
-            image: A picture of one digit (PNG, JPEG, WebP, GIF or BMP, at most 10 MB).
-
-        Returns:
-            The digit as the models see it (28x28, centred like MNIST), one line with the reading and its confidence,
-            and the classifier's probability for each digit.
-        """
         lang = i18n.language_of(request) if errors.from_browser(request) else i18n.DEFAULT_LANGUAGE
         try:
             if from_file:
@@ -190,6 +189,11 @@ def read_handler(judge, from_file: bool):
 
     if not from_file:  # the page's own event, private; the API's endpoint (a picture file) is /draw_read
         draw_read.__name__ = "draw_read_page"
+    draw_read.__doc__ = draw_docstring(
+        "What the digit classifier reads in a picture of a digit",
+        "The picture is centred in 28x28 the way MNIST digits are, and the playground's digit classifier reads it.",
+        (), "The digit as the models see it (28x28, enlarged), one line with the reading and its confidence, and the "
+        "classifier's probability for each digit.")
     return draw_read
 
 
@@ -295,8 +299,8 @@ def draw_section(models: list) -> DrawParts | None:
         # The API's reading of a picture file.
         api_file = gr.File(visible=False, type="filepath")
         own_info = api_file.api_info_as_input  # the API page, view_api and MCP describe it in the task's words
-        api_file.api_info_as_input = lambda: {**own_info(), "description": api_text(IMAGE_PARAM),
-                                              "additional_description": api_text(IMAGE_PARAM)}
+        api_file.api_info_as_input = lambda: {**own_info(), "description": IMAGE_TEXT,
+                                              "additional_description": IMAGE_TEXT}
         api_read = gr.Button(visible=False)
         api_read.click(read_handler(tasks[0].judge, from_file=True), api_file, [seen, reading, probs], api_name="draw_read",
                        preprocess=False, concurrency_limit=4)

@@ -125,12 +125,11 @@ def _load_locales() -> None:
     for lang in LANGUAGES:
         with open(LOCALES / f"{lang}.toml", "rb") as f:
             data = tomllib.load(f)
-        register({lang: data.get("page", {})})
-        register_messages({lang: data.get("messages", {})})
-        for name, table in data.items():  # a feature's own tables: [<feature>.page] and [<feature>.messages]
-            if name not in ("page", "messages") and isinstance(table, dict):
-                register({lang: table.get("page", {})})
-                register_messages({lang: table.get("messages", {})})
+        # The shared tables, then each feature's own ([draw.page], [draw.messages]: kept apart to merge easily).
+        tables = [data] + [v for k, v in data.items() if k not in ("page", "messages") and isinstance(v, dict)]
+        for table in tables:
+            register({lang: table.get("page", {})})
+            register_messages({lang: table.get("messages", {})})
 
 
 _load_locales()

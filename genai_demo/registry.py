@@ -12,6 +12,7 @@ from pathlib import Path
 from genai_demo.adapters.autoregressive import AutoregressiveAdapter
 from genai_demo.adapters.chorale import ChoraleAdapter
 from genai_demo.adapters.diffusion import DiffusionAdapter
+from genai_demo.adapters.drawing import DRAWING_TASKS
 from genai_demo.adapters.gan import GANAdapter
 from genai_demo.adapters.text import ShakespeareAdapter
 from genai_demo.adapters.vae import VAEAdapter
@@ -58,10 +59,16 @@ class Registry:
             from genai_demo.adapters.hub_audio import HubAudioAdapter
 
             self.models["audio/hf"] = HubAudioAdapter(audio_model, weights_root)
+        # What each family does with a visitor's drawing (genai_demo/adapters/drawing.py): requests like a model's,
+        # served the same way (cache, worker, cancelling), but not models of their own: they use the ones above.
+        base_of = {type(m): m for m in self.models.values()}
+        self.tasks = {cls.id: cls(weights_root, base=base_of.get(cls.base_class)) for cls in DRAWING_TASKS}
+        # (a registry without a task's model still runs it, on a model of its own: the worker's registry has them all)
 
     def get(self, model_id: str) -> ModelAdapter:
+        """A model, or a drawing task (``draw/...``), by id."""
         try:
-            return self.models[model_id]
+            return self.models[model_id] if model_id in self.models else self.tasks[model_id]
         except (KeyError, TypeError):
             raise UnknownModel(f"unknown model {str(model_id)[:60]!r}; known models: {', '.join(self.models)}") from None
 

@@ -27,7 +27,8 @@ def test_importing_the_app_loads_no_heavy_library():
 def test_every_model_has_a_named_endpoint_with_its_parameter_names(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/image_gan", "/image_vae", "/image_diffusion", "/image_autoregressive", "/image_compare",
-                              "/text_shakespeare", "/audio_chorale"}
+                              "/text_shakespeare", "/audio_chorale", "/draw_read", "/draw_vae", "/draw_sdedit",
+                              "/draw_inpaint", "/draw_complete", "/draw_gan_search"}
     names = [p["parameter_name"] for p in endpoints["/image_gan"]["parameters"]]
     assert names == ["seed", "num_images", "label", "truncation"]
 
@@ -38,8 +39,8 @@ def test_generate_through_the_api_returns_upscaled_images_and_info(client, api_n
     assert len(gallery) == 5
     image = Image.open(gallery[0]["image"])
     assert image.size == (112, 112)  # 28x28 shown 4x, nearest-neighbour
-    assert gallery[0]["caption"] == "8"
     model = api_name.strip("/").replace("_", "/")
+    assert gallery[0]["caption"] == f"Generated digit 8, {model.split('/')[1].upper()}, seed 42"  # also its alt text
     assert info.startswith(f"**{model}** · seed 42 · 5 images · ") and info.endswith(" parameters · on cpu") and "weights" not in info
 
 
@@ -132,7 +133,8 @@ def test_diffusion_streams_through_the_api(client):
     outputs = list(job)
     assert len(outputs) >= 3  # intermediate galleries, then the final one
     gallery, info = job.result()
-    assert [g["caption"] for g in gallery] == ["2", "2"] and info.startswith("**image/diffusion** · seed 5 · 2 images")
+    assert [g["caption"] for g in gallery] == ["Generated digit 2, diffusion, seed 5"] * 2
+    assert info.startswith("**image/diffusion** · seed 5 · 2 images")
     assert outputs[0][0][0]["caption"] == "step 1 of 6"
 
 

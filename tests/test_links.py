@@ -56,7 +56,7 @@ def request(query: dict, lang: str = "en-US", session: str = "a visitor"):
 def seed_controls(page) -> list:
     return [c for pp in page.panels for p, c in zip(pp.adapter.params, pp.controls) if p.name == "seed"] + [
         c for p, c in zip(compare.PARAMS, page.compare_controls) if p.name == "seed"] + [
-        c for s in page.sections for p, c in zip(s.target.params, s.controls) if p.name == "seed"]  # lab, quiz
+        c for s in page.sections for p, c in zip(s.target.params, s.controls) if p.name == "seed"]  # draw, lab, quiz
 
 
 def other_values(adapter) -> dict:
@@ -153,7 +153,7 @@ def test_no_link_changes_nothing_but_gives_each_visitor_their_own_seed(page):
     updates = page.from_link(request({}))
     assert notice_of(page, updates) == ""
     seeds = seed_controls(page)
-    assert len(seeds) == len(page.panels) + 3  # every model's seed box, the comparison's, the lab's and the quiz's
+    assert len(seeds) == len(page.panels) + 4  # every model's seed box, the comparison's, "Draw a digit"'s, the lab's, the quiz's
     assert set(updates) == set(page.outputs)
     assert all(u == {"__type__": "update"} for c, u in updates.items()
                if c not in seeds and c is not page.notice)

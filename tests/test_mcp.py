@@ -34,10 +34,28 @@ def registry():
 def expected_tools(registry) -> dict:
     """Tool name -> what it runs: every model, and the comparison of the image families where the page has it."""
     tools = {api_name(m.id): m for m in registry}
+    tools.update({api_name(task.id): task for task in registry.tasks.values()})  # "Draw a digit": a picture in
+    tools["draw_read"] = None
     for target in build_demo(registry).genai_page.targets:  # what the page offers besides models: the comparison
-        if target == compare.LINK_ID:  # (the GAN lab's and the quiz's endpoints are undocumented: not tools)
+        if target == compare.LINK_ID:  # (the drawing's tools are above; the lab's and the quiz's are not tools)
             tools[api_name(target)] = None
     return tools
+
+
+def tool_params(name: str, adapter) -> tuple:
+    """What a tool takes: a model's parameters; a drawing task's, with a picture file instead of the drawing."""
+    if name.startswith("draw_"):
+        from genai_demo.ui.draw import IMAGE_PARAM
+
+        return (IMAGE_PARAM,) + (adapter.params[1:] if adapter else ())
+    return adapter.params if adapter else compare.PARAMS
+
+
+def described_as(p) -> str:
+    """A parameter's words for programs (a drawing task's picture file has its own)."""
+    from genai_demo.ui.draw import IMAGE_TEXT
+
+    return IMAGE_TEXT if p.name == "image" else api_text(p)
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +86,19 @@ def test_one_tool_per_model_and_no_page_plumbing(schema, expected_tools, mcp_url
 def test_each_tool_is_described_by_its_models_declaration(schema, expected_tools):
     for name, adapter in expected_tools.items():
         tool = schema[name]
-        params = adapter.params if adapter else compare.PARAMS
+        params = tool_params(name, adapter)
         if adapter:
             assert tool["description"].startswith(f"{adapter.title}. {one_line(adapter.description)}")
         properties = tool["inputSchema"]["properties"]
         assert list(properties) == [p.name for p in params], name
-        assert not tool["inputSchema"].get("required"), "every parameter has a default"
+        required = tool["inputSchema"].get("required") or []
+        assert required == (["image"] if name.startswith("draw_") else []), "every parameter but a picture has a default"
         for p in params:
             prop = properties[p.name]
             where = f"{name}.{p.name}"
-            assert prop["description"] == api_text(p), where
+            assert prop["description"] == described_as(p), where
+            if p.name == "image":  # a drawing task's picture: a file, uploaded, not a value with a default
+                continue
             for words in (p.display_label, p.help, p.describe_range()):
                 assert words in prop["description"], where
             assert prop["default"] == p.default, where
@@ -97,12 +118,12 @@ def test_gradio_client_describes_every_parameter_in_the_same_words(mcp_url, sche
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     printed = client.view_api(print_info=False, return_format="str")
     for name, adapter in expected_tools.items():
-        params = adapter.params if adapter else compare.PARAMS
+        params = tool_params(name, adapter)
         described = {p["parameter_name"]: p["python_type"]["description"] for p in endpoints[f"/{name}"]["parameters"]}
-        assert described == {p.name: api_text(p) for p in params}, name
+        assert described == {p.name: described_as(p) for p in params}, name
         assert described == {k: v["description"] for k, v in schema[name]["inputSchema"]["properties"].items()}
         for p in params:
-            assert api_text(p) in printed
+            assert described_as(p) in printed
 
 
 def test_the_mcp_protocol_lists_the_same_tools_and_runs_a_model(mcp_url, schema, registry):

@@ -60,7 +60,23 @@ def test_no_endpoint_takes_a_file_a_path_or_a_model_name(app_url):
     for name, endpoint in endpoints.items():
         for p in endpoint["parameters"]:
             assert p["parameter_name"] not in ("model", "model_id", "path", "file", "repo_id", "pipeline"), name
+            if name.startswith("/draw_") and p["parameter_name"] == "image":
+                continue  # "Draw a digit": a picture the caller uploads (never a path on the server: below)
             assert p["component"] not in ("File", "Uploadbutton", "Image", "Audio", "Video"), name
+
+
+def test_a_drawing_endpoint_never_reads_a_file_on_the_server(app_url):
+    import httpx
+
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        picture = next((ROOT / "weights" / "image-gan" / "samples").glob("*.png"))  # a picture, but the server's
+        for path in ("/etc/passwd", str(picture)):
+            sent = http.post("gradio_api/call/draw_read",
+                             json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]})
+            assert sent.status_code == 200, sent.text
+            event = sent.json()["event_id"]
+            answer = http.get(f"gradio_api/call/draw_read/{event}").text
+            assert "event: error" in answer and "root:" not in answer and "classifier reads" not in answer, answer
 
 
 def test_an_upload_over_the_size_limit_is_refused_in_one_line_and_the_app_keeps_serving(app_url):

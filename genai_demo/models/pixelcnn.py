@@ -99,7 +99,8 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
 
     @torch.no_grad()
     def sample(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
-               size: int = 28) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+               size: int = 28, prefix: torch.Tensor | None = None,
+               first_row: int = 0) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
         """Draw pixels in raster order. After each row yields (row, levels so far (B, H, W), the row's probabilities).
 
         Computed in this process's shared batch for the model (``genai_demo.batching``): requests drawing at the
@@ -115,10 +116,14 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
 
         Exact, but cheap: the vertical stack (rows above) runs once per row, on only the rows that can reach
         the current one; then each pixel reruns just the horizontal stack over the row up to that pixel.
+        With ``prefix`` (integer levels, (B, H, W)) its rows above ``first_row`` are kept and the model continues
+        from there: p(rest | top) is just the same product of conditionals, started later.
         """
         b = len(labels)
         canvas = torch.zeros(b, size, size, dtype=torch.long, device=labels.device)
-        for i in range(size):
+        if prefix is not None:
+            canvas[:, :first_row] = prefix[:, :first_row]
+        for i in range(first_row, size):
             top = max(0, i - self.receptive_rows)
             v = self.to_input(canvas[:, top : i + 1])
             row_biases = []

@@ -22,6 +22,15 @@ def t(key: str):
 # Gradio 6.31 announces a finished event with its own key ``common.complete``, which its bundled tables lack: the
 # page showed the raw key. (tests/test_korean_page.py fails if it shows again.)
 GRADIO_GAPS = {"en": {"common.complete": "Complete"}, "ko": {"common.complete": "완료"}}
+# Its Korean table also lacks the sketchpad's words ("Draw a digit", genai_demo/ui/draw.py): the line on an empty
+# pad, and its tools' names (what a screen reader says).
+_EDITOR = {"select_draw_tool": ("select the draw tool to start", "왼쪽의 붓 도구를 눌러 그리기 시작하세요"),
+           "brush": ("Brush", "붓"), "erase": ("Erase", "지우개"), "pan": ("Pan", "화면 이동"),
+           "zoom_in": ("Zoom in", "확대"), "zoom_out": ("Zoom out", "축소"), "redo": ("Redo", "다시 실행"),
+           "clear_canvas": ("Clear canvas", "캔버스 지우기"), "brush_size": ("Brush Size", "붓 크기"),
+           "eraser_size": ("Eraser Size", "지우개 크기"), "color": ("Color", "색")}
+for _key, (_en, _ko) in _EDITOR.items():
+    GRADIO_GAPS["en"][f"image_editor.{_key}"], GRADIO_GAPS["ko"][f"image_editor.{_key}"] = _en, _ko
 
 
 def gradio_i18n() -> gr.I18n:

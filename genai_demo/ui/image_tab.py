@@ -8,14 +8,26 @@ from genai_demo import i18n
 from genai_demo.contract import ModelAdapter
 from genai_demo.export import gallery_files, to_gallery
 from genai_demo.ui.common import format_info, t
+from genai_demo.ui.draw import draw_section
 from genai_demo.ui.explain import explain_section, how_button, open_on
-from genai_demo.ui.panel import TabParts, first_available, picker_and_panels
+from genai_demo.ui.panel import SectionParts, TabParts, first_available, picker_and_panels
 from genai_demo.ui.process import process_view, wire_process_view
 
 
+def alt_text(caption: str, info: dict, lang: str) -> str:
+    """What a finished image is, for its caption and alt text: "Generated digit 7, GAN, seed 12"."""
+    model = str(info.get("model", ""))
+    choice = i18n.model_key(model, "choice")
+    family = i18n.text(choice, lang).rsplit(f": {model}", 1)[0] if i18n.known(choice) else model
+    return i18n.message("image:alt", lang, digit=caption, family=family, seed=info.get("seed"))
+
+
 def image_outputs(result, lang: str = "en") -> tuple:
-    """The images, as PNG files that carry their settings, and a line naming the model, seed, time and size."""
+    """The images, as PNG files that carry their settings, each captioned with what it is (also its alt text:
+    "Generated digit 7, GAN, seed 12"), and a line naming the model, seed, time and size."""
     captions = [i18n.said(c, lang) for c in result.captions]
+    if result.done:
+        captions = [alt_text(c, result.info, lang) for c in captions]
     gallery = gallery_files(result, captions) if result.done else to_gallery(result, captions)
     return gallery, format_info(result.info, len(result.images), lang), result.process
 
@@ -36,8 +48,10 @@ def image_tab(models: list[ModelAdapter]) -> TabParts:
             how = how_button()
             with gr.Accordion(t("ui:how_drawn"), open=True):
                 view = process_view("ui:step", "ui:step:info", "image-process")
+    drawn = draw_section(models)  # "Draw a digit": the visitor's own digit, given to every family
     open_on(how, explain_section("image", models, process), "image")
     finish = wire_process_view(process, view)
     for p in panels:
         finish(p.event)
-    return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish)
+    return TabParts(first_available(models), picker, panels, outputs, image_outputs, finish,
+                    hidden=drawn.hidden if drawn else [], linked=[SectionParts(drawn.link, drawn.controls, drawn.section)] if drawn else [])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import types
-from dataclasses import dataclass
 
 import gradio as gr
 
@@ -20,18 +19,10 @@ from genai_demo.contract import GenAIError, Param
 from genai_demo.lab_sessions import BUDGET_SECONDS, SESSIONS, LabFrame
 from genai_demo.ui import errors
 from genai_demo.ui.common import api_docstring, describe_for_api, md_escape, split_request, t, with_request
-from genai_demo.ui.panel import link_js, make_control, new_seed, preset_buttons, seed_control
+from genai_demo.ui.panel import SectionParts, link_js, make_control, new_seed, preset_buttons, seed_control
 
 LAB_LINK = links.LinkTarget(lab.LINK_ID, "lab", lab.PARAMS)  # ?tab=lab&model=lab/gan&seed=...&lr_g=...
 LAB_LANE = dict(concurrency_limit=8, concurrency_id="lab")  # runs training at once; lab_sessions.GATE shares a core
-
-
-@dataclass
-class SectionParts:
-    """What a link and teacher mode reach in a section that is not a model: its link target and its controls."""
-
-    target: links.LinkTarget
-    controls: list
 
 
 def register_words() -> None:

@@ -103,19 +103,19 @@ class PageState:
     compare_controls: list = field(default_factory=list)  # the compare section's controls (none without it)
     run_compare: object = None  # the compare section's event function (``/image_compare``), for tests
     opening: OpeningResult | None = None  # the result the page opens with, if its first model is quick
-    sections: list = field(default_factory=list)  # the lab's and the quiz's SectionParts: link targets and controls
+    sections: list = field(default_factory=list)  # panel.SectionParts: sections a link fills (draw, lab, quiz)
 
     @property
     def targets(self) -> dict:
         """What a link may name besides the models: the compare section, where the page has one."""
-        own = {COMPARE_LINK.id: COMPARE_LINK} if self.compare_controls else {}
-        return {**own, **{s.target.id: s.target for s in self.sections}}
+        own = {s.target.id: s.target for s in self.sections}
+        return {COMPARE_LINK.id: COMPARE_LINK, **own} if self.compare_controls else own
 
     @property
     def outputs(self) -> list:
         return ([self.tabs, self.notice] + list(self.pickers.values()) + [pp.panel for pp in self.panels]
                 + [c for pp in self.panels for c in pp.controls] + self.teacher_hidden + self.compare_controls
-                + [c for s in self.sections for c in s.controls])
+                + [c for s in self.sections for c in (*s.controls, *([s.box] if s.box is not None else []))])
 
     def tab_labels(self, lang: str) -> list:
         """The tabs' names in ``lang``. The frontend translates only the open tab's name when the language is switched
@@ -156,7 +156,9 @@ class PageState:
                 out[control] = gr.update(value=state.values[p.name])
             elif p.name == "seed" and fresh_seed is not None:
                 out[control] = gr.update(value=fresh_seed)
-        for section in self.sections:  # the lab and the quiz: their link's settings, a fresh seed, teacher mode
+        for section in self.sections:  # "Draw a digit", the lab, the quiz: their link's settings, a fresh seed, teacher mode
+            if section.box is not None:  # a section inside a tab is opened by its link
+                out[section.box] = gr.update(open=True) if state.model == section.target.id else gr.update()
             for p, control in zip(section.target.params, section.controls):
                 change = {}
                 if state.model == section.target.id:
@@ -233,6 +235,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
                         teacher_hidden.append(png_box)
                         if len(compare.compared(registry)) > 1:
                             compared = compare_section(registry, judge)
+                    teacher_hidden.extend(tabs_built[modality].hidden)
             with gr.Tab(t("ui:tab:lab"), id="lab") as tab_items["lab"]:
                 sections = [lab_tab()]
             with gr.Tab(t("ui:tab:quiz"), id="quiz") as tab_items["quiz"]:
@@ -244,7 +247,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
         opening = OpeningResult(first_tab) if OpeningResult.qualifies(first_tab) else None
         page = PageState(registry, tabs, tuple(tab_items), notice, {m: b.picker for m, b in tabs_built.items()},
                          [p for b in tabs_built.values() for p in b.panels], teacher_hidden, tab_items, *compared,
-                         opening, [s for s in sections if s is not None])
+                         opening, [s for b in tabs_built.values() for s in b.linked] + [s for s in sections if s])
         demo.load(page.from_link, None, page.outputs, api_visibility="private", queue=False)
         if opening is not None:  # its own event, so that restoring a link never waits for it
             opening.tab.finish(demo.load(page.opening_result, None, opening.tab.outputs, api_visibility="private",

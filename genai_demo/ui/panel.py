@@ -11,11 +11,11 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 
-from genai_demo import i18n, lessons
+from genai_demo import i18n, lessons, links
 from genai_demo.contract import MAX_SEED, GenAIError, ModelAdapter, Param, Preset
 from genai_demo.serving import SHARED
 from genai_demo.ui import errors
@@ -255,6 +255,16 @@ def _apply_preset(adapter: ModelAdapter, preset: Preset):
 
 
 @dataclass
+class SectionParts:
+    """What a link and teacher mode reach in a section that is not a model ("Draw a digit", the lab, the quiz): its
+    link target, its controls (one per parameter of the target) and, inside a tab, the accordion a link opens."""
+
+    target: links.LinkTarget
+    controls: list
+    box: object = None
+
+
+@dataclass
 class TabParts:
     """What a tab builder made: its model picker and panels (for links and teacher mode), and where it shows a
     result (for the page's opening result)."""
@@ -265,6 +275,8 @@ class TabParts:
     outputs: list  # the components its Generate events write
     format: object  # (result, lang) -> the outputs' values
     finish: object  # wires what follows a result on an event (the process view)
+    hidden: list = field(default_factory=list)  # more components teacher mode hides (advanced settings of a section)
+    linked: list = field(default_factory=list)  # SectionParts: the tab's sections a link fills
 
 
 def first_available(models: list[ModelAdapter]) -> ModelAdapter:

@@ -17,8 +17,7 @@ from genai_demo.contract import GenAIError
 from genai_demo.serving import SHARED
 from genai_demo.ui import errors
 from genai_demo.ui.common import api_docstring, md_escape, split_request, t, with_request
-from genai_demo.ui.lab_tab import SectionParts
-from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
+from genai_demo.ui.panel import SectionParts, link_js, make_control, new_seed, seed_control
 
 
 def _final(adapter, values):

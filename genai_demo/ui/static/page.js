@@ -53,3 +53,30 @@ globalThis.genai = {
     return lang;
   },
 };
+
+// "Draw a digit" (genai_demo/ui/draw.py): a picture over the upload limit is refused here, before Gradio's own
+// check, which says so only in English. The line is the page's own, in its language (#draw-too-large, translated by
+// the page like any text), shown under the upload box; the file never leaves the browser.
+genai.DRAW_MAX_BYTES = 10 * 1024 * 1024;
+genai.drawTooLarge = (event) => {
+  const box = event.target?.closest?.("#draw-upload");
+  const files = event.dataTransfer?.files || event.target?.files;
+  if (!box || !files || ![...files].some((f) => f.size > genai.DRAW_MAX_BYTES)) return;
+  event.stopImmediatePropagation();
+  event.preventDefault();
+  if (event.target.value !== undefined && event.target.type === "file") event.target.value = "";
+  const line = document.querySelector("#draw-too-large")?.innerText?.trim() || "";
+  const note = document.querySelector("#draw-upload-note");
+  if (note) note.innerText = "\u26a0\ufe0f " + line;
+};
+for (const kind of ["change", "drop"]) document.addEventListener(kind, genai.drawTooLarge, true);
+
+// Alt text: Gradio gives a gallery's thumbnails an empty alt (decorative) and the caption as their title. The
+// playground's captions say what each picture is ("Generated digit 7, GAN, seed 12"), so they become the alt text.
+genai.altFromCaptions = () => {
+  for (const img of document.querySelectorAll(".genai-gallery img[title]")) {
+    if (img.getAttribute("alt") !== img.title) img.setAttribute("alt", img.title);
+  }
+};
+new MutationObserver(() => genai.altFromCaptions()).observe(document.documentElement,
+  {subtree: true, childList: true, attributes: true, attributeFilter: ["title", "src"]});

@@ -199,7 +199,8 @@ def page(registry):
 def test_a_link_restores_the_drawing_settings_and_opens_the_section(page):
     from tests.test_links import request
 
-    (target, controls, box), = page.sections
+    section = next(s for s in page.sections if s.target.id == "image/draw")
+    target, controls, box = section.target, section.controls, section.box
     assert target.id == "image/draw" and [p.name for p in target.params] == [
         "label", "seed", "morph_to", "strength", "region", "num_images", "num_steps"]  # never the drawing
     updates = page.from_link(request({"tab": "image", "model": "image/draw", "strength": "0.7", "region": "middle",

@@ -106,16 +106,17 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
         Computed in this process's shared batch for the model (``genai_demo.batching``): requests drawing at the
         same time advance pixel by pixel together, each with its own generator, and get what they would alone."""
         batcher = batching.shared(self, ("pixels", size), lambda: PixelEngine(self), "pixelcnn")
-        return batcher.stream(self.sample_rows(labels, generator, temperature, size))
+        return batcher.stream(self.sample_rows(labels, generator, temperature, size, prefix, first_row))
 
     @torch.no_grad()
     def sample_rows(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
-                    size: int = 28) -> Generator:
+                    size: int = 28, prefix: torch.Tensor | None = None, first_row: int = 0) -> Generator:
         """``sample`` as a coroutine: it yields a ``NextPixel`` (what the horizontal stack reads for pixel j of row
         i) and receives that pixel's logits (B, levels); after each row it yields (row, canvas, probabilities).
 
         Exact, but cheap: the vertical stack (rows above) runs once per row, on only the rows that can reach
         the current one; then each pixel reruns just the horizontal stack over the row up to that pixel.
+        (Batched, a request keeps its own rows: the requests of one step share only their column.)
         With ``prefix`` (integer levels, (B, H, W)) its rows above ``first_row`` are kept and the model continues
         from there: p(rest | top) is just the same product of conditionals, started later.
         """

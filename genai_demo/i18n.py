@@ -125,8 +125,18 @@ def _load_locales() -> None:
     for lang in LANGUAGES:
         with open(LOCALES / f"{lang}.toml", "rb") as f:
             data = tomllib.load(f)
-        register({lang: data.get("page", {})})
-        register_messages({lang: data.get("messages", {})})
+        register({lang: _flat(data.get("page", {}))})
+        register_messages({lang: _flat(data.get("messages", {}))})
+
+
+def _flat(table: dict) -> dict:
+    """A table's strings, with those of its sub-tables (a feature's own ``[page.<feature>]`` at the end of the file,
+    which keeps one feature's words together) at the same level: keys are global, the sub-table's name is not part
+    of them."""
+    out = {}
+    for key, value in table.items():
+        out.update(_flat(value) if isinstance(value, dict) else {key: value})
+    return out
 
 
 _load_locales()

@@ -24,6 +24,12 @@ from genai_demo.words import Say
 HELDOUT_FILE = "heldout_score.json"  # written by bench/score_bench.py --write
 MAX_CHARS = 2000
 NUM_CANDIDATES = 5
+# The attention view's inputs: any text the tab shows (a prompt and what was written after it), and a position in it.
+ATTENTION_TEXT = Param("text", "text", "", "The text whose attention is shown.", label="Text", max_length=4000,
+                       translations={"ko": ("텍스트", "주의를 보여 줄 텍스트입니다.")})
+ATTENTION_POSITION = Param("position", "integer", 1, "Which character to look from (1 = the first).",
+                           label="Position", minimum=1, maximum=4000,
+                           translations={"ko": ("위치", "어느 글자에서 볼지입니다(1 = 첫 글자).")})
 SONNET = ("Shall I compare thee to a summer's day?\nThou art more lovely and more temperate:\n"
           "Rough winds do shake the darling buds of May,\nAnd summer's lease hath all too short a date.")
 MODERN = "Hey, did you see the game last night? It was lit, honestly the best match of the season."
@@ -171,15 +177,17 @@ class TextScoreAdapter(CausalLMAdapter):
         layer], "position": n}``; the first entry of ``chars`` is the start token (a new line)."""
         from genai_demo.models.charlm import attention_maps, context_length
 
-        text = self.param("text").validate(text)
-        position = Param("position", "integer", 1, "", minimum=1, maximum=max(1, len(text))).validate(position)
+        text = ATTENTION_TEXT.validate(text)
+        position = Param("position", "integer", 1, ATTENTION_POSITION.help, label=ATTENTION_POSITION.label,
+                         minimum=1, maximum=max(1, len(text)), translations=ATTENTION_POSITION.translations
+                         ).validate(position)
         lm = self.load()
         per_char = self.char_ids(lm, text[:position])
         chars = [c for c, ids in zip(text[:position], per_char) for _ in ids]
         ids = [i for ids in per_char for i in ids]
         if not ids:
             raise ParameterError(f"position={position}: the model reads none of the characters up to there",
-                                 param=self.param("text"), reason="empty", value=text[:position])
+                                 param=ATTENTION_TEXT, reason="empty", value=text[:position])
         keep = context_length(lm.model) - 1
         cut = len(ids) > keep
         chars, ids = ["\n"] + chars[-keep:], self.start_ids(lm) + ids[-keep:]

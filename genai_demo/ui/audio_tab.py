@@ -35,7 +35,7 @@ def format_audio_info(info: dict, lang: str = "en") -> str:
             mode = i18n.message(f"audio:info:mode:{mode}", lang)
         extra.append(i18n.message("audio:info:notes", lang, n=info["num_notes"], mode=mode))
     if info.get("key"):  # the key a harmonised melody was heard in and written in
-        extra.append(i18n.message("audio:info:key", lang, key=key_name(info["key"], lang)))
+        extra.append(i18n.message("audio:info:key", lang, name=key_name(info["key"], lang)))
     if info.get("mean_p_chosen"):
         extra.append(i18n.message("audio:info:p_chosen", lang, p=info["mean_p_chosen"]))
     line += " · " + " · ".join(extra) if extra else ""

@@ -130,7 +130,7 @@ def weight_colour(w: float) -> str:
 def attention_table(view: dict, lang: str = "en") -> str:
     """HTML: one row per layer and head, one column per character before the picked one (the oldest summed in the
     first column), each cell shaded by the attention weight, and where each row looks most."""
-    say = lambda key, **values: html.escape(i18n.message(key, lang, **values))  # noqa: E731
+    say = lambda key, **values: html.escape(i18n.message(key, lang, **values), quote=False)  # noqa: E731
     chars, layers = view["chars"], view["weights"]
     shown = min(len(chars), ATTENTION_SHOWN)
     first = len(chars) - shown  # columns before this are summed into one "earlier" column

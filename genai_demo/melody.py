@@ -122,6 +122,7 @@ def num_bars(notes: list[MelodyNote]) -> int:
 # Krumhansl and Kessler (1982): how well each pitch class fits a major or minor key on its tonic, from listeners.
 MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+SCALE_STEPS = {"major": {0, 2, 4, 5, 7, 9, 11}, "minor": {0, 2, 3, 5, 7, 8, 10, 11}}  # minor: its leading tone too
 
 
 def _correlation(a, b) -> float:
@@ -132,22 +133,23 @@ def _correlation(a, b) -> float:
 
 
 def find_key(notes: list[MelodyNote]) -> tuple[int, str]:
-    """(tonic pitch class, "major" or "minor"): the key whose profile best matches the melody's durations per pitch
-    class (Krumhansl-Schmuckler); ties go to major, then to the lower tonic."""
+    """(tonic pitch class, "major" or "minor"): first the keys whose scale holds the most of the melody (by how long
+    each note sounds), since the model harmonises within its key; among those, the one whose Krumhansl-Kessler
+    profile correlates best with the melody's durations per pitch class (Krumhansl-Schmuckler). On the soprano lines
+    of bench/harmonise_bench.py this finds the chorale's own key more often than the profiles alone."""
     weights = [0.0] * 12
     for n in notes:
         if n.pitch is not None:
             weights[n.pitch % 12] += n.steps
-    # A tune most often ends on its tonic: the last note counts as if it were twice as long and held a whole bar
-    # more (short tunes, where the profiles alone are unsure, then settle on the key a listener hears).
-    last = next(n for n in reversed(notes) if n.pitch is not None)
-    weights[last.pitch % 12] += last.steps + STEPS_PER_BAR
-    best, key = -2.0, (0, "major")
+    total = sum(weights) or 1.0
+    best, key = None, (0, "major")
     for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
         for tonic in range(12):
+            share = sum(w for pc, w in enumerate(weights) if (pc - tonic) % 12 in SCALE_STEPS[mode]) / total
             r = _correlation(weights, [profile[(pc - tonic) % 12] for pc in range(12)])
-            if r > best + 1e-12:
-                best, key = r, (tonic, mode)
+            score = (round(share, 9), r)
+            if best is None or score > best:
+                best, key = score, (tonic, mode)
     return key
 
 

@@ -56,6 +56,7 @@ class TextScoreAdapter(CausalLMAdapter):
         "family": "채점",
     }}
     family = "scoring"
+    deterministic = True  # nothing is drawn at random: no seed (the contract's tests ask every other model for one)
     params = (
         Param("text", "text", SONNET, "The text the model reads and scores, at most 2,000 characters. The model "
               "knows only the characters of Shakespeare's English; any others are left out of the score.",

@@ -40,7 +40,7 @@ def test_text_streams_then_shows_each_tokens_candidates(page):  # noqa: F811
     tokens = page.locator("#text-coloured .token.highlighted")
     expect(tokens.nth(99)).to_be_attached()
     assert tokens.count() <= 240  # one span per character (a line break may take two)
-    expect(page.locator(".prose.genai-legend").filter(visible=True)).to_contain_text("likely (50% or more)")
+    expect(page.locator(".prose.genai-legend").filter(visible=True)).to_contain_text("expected: under 1 bit (50% or more)")
     bars = page.locator("#text-bars table tr")
     expect(bars.first).to_contain_text("model's probability")
     expect(page.locator("#text-bars tr.chosen")).to_have_count(1)

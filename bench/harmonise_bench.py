@@ -3,8 +3,8 @@
     python bench/harmonise_bench.py [--weights-dir weights] [--lines 50] [--bars 4] [--seed 0]
 
 Melodies: the soprano parts of held-out Bach chorales (the ~10% the model never trained on; bars 1-4 of each, then
-bars 5-8 and so on while more lines are needed), moved back to each chorale's own key (B minor, E-flat major...) and written
-as the page's text (``C4 D4 E4:2``), plus four simple tunes (Ode to Joy, Twinkle twinkle, Nun danket alle Gott, and
+bars 5-8 and so on while more lines are needed), moved back to each chorale's own key (B minor, E-flat major...)
+and written as the page's text (``C4 D4 E4:2``), plus four simple tunes (Ode to Joy, Twinkle twinkle, Nun danket alle Gott, and
 a minor one). Each goes through ``audio/harmonise`` as a visitor's would: the text is parsed, its key found (or
 given), moved to C major / A minor, harmonised and moved back; with the rule against parallels on and off.
 
@@ -38,7 +38,7 @@ TUNES = {  # name -> (melody, its key)
 def soprano_lines(count: int, bars: int) -> list[tuple[str, str, str]]:
     """(label, melody text, key) of ``count`` soprano lines of held-out chorales, in their own keys."""
     from genai_demo.adapters.harmonise import MUSIC21_TONICS
-    from genai_demo.data.chorales import STEPS_PER_BAR, TOKENS_PER_BAR, load_chorales, split, tokens_to_voices
+    from genai_demo.data.chorales import TOKENS_PER_BAR, load_chorales, split, tokens_to_voices
     from genai_demo.melody import MelodyNote, melody_text
 
     _, held_out = split(load_chorales())
@@ -132,7 +132,7 @@ def main() -> None:
 
 
 def _spelled(key: str) -> str:
-    """A key as the adapter's choices spell it (flats with '-', as music21): "C# minor" stays, "D- major" -> "C# major"."""
+    """A key as the adapter's choices spell it (flats with '-', as music21): "D- major" -> "C# major"."""
     tonic, mode = key.split(" ")
     same = {"D-": "C#", "D#": "E-", "G-": "F#", "G#": "A-", "A#": "B-", "C-": "B", "E#": "F", "F-": "E"}
     return f"{same.get(tonic, tonic)} {mode}"

@@ -108,8 +108,11 @@ def test_the_sampler_writes_the_soprano_as_given_and_draws_the_rest(tiny_weights
 
     model = GPT2LMHeadModel.from_pretrained(tiny_weights / "audio-chorale").eval()
     soprano = ([pitch_id(72)] + [HOLD] * 3 + [pitch_id(74), HOLD, REST, pitch_id(76)]) * 2
-    run = lambda seed, rule: [s.token_id for s in harmonise(model, soprano, MAJOR, torch.Generator().manual_seed(seed),  # noqa: E731
-                                                             forbid_parallels=rule)]
+
+    def run(seed: int, rule: bool) -> list[int]:
+        return [s.token_id for s in harmonise(model, soprano, MAJOR, torch.Generator().manual_seed(seed),
+                                              forbid_parallels=rule)]
+
     tokens = run(0, True)
     assert len(tokens) == 2 * TOKENS_PER_BAR and tokens[::TOKENS_PER_BAR] == [BAR, BAR]
     bars = [tokens[i * TOKENS_PER_BAR + 1 : (i + 1) * TOKENS_PER_BAR] for i in range(2)]

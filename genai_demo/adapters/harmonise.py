@@ -157,7 +157,8 @@ class HarmoniseAdapter(ChoraleAdapter):
                   instrument: str, seed: int) -> Iterator[Result]:
         import torch
 
-        from genai_demo.data.chorales import FIRST_PITCH, HOLD, MAJOR, MINOR, REST, STEPS_PER_BAR, TOKENS_PER_BAR, pitch_id
+        from genai_demo.data.chorales import (FIRST_PITCH, HOLD, MAJOR, MINOR, REST, STEPS_PER_BAR, TOKENS_PER_BAR,
+                                              pitch_id)
         from genai_demo.models.chorale import harmonise
 
         notes = parse_melody(melody, self.soprano_range)

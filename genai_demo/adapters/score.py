@@ -157,7 +157,8 @@ class TextScoreAdapter(CausalLMAdapter):
                 continue
             p = math.exp(lp)
             frames.append({
-                "label": Say("character {n}: {piece!r}, probability {p:.1%} by the model, a surprise of {bits:.1f} bits",
+                "label": Say("character {n}: {piece!r}, probability {p:.1%} by the model, a surprise of {bits:.1f} "
+                             "bits",
                              n=n, piece=c, p=p, bits=-lp / math.log(2)),
                 "token": c, "p_model": p, "p_sampled": p, "kept": vocab, "vocab_size": vocab, "context_cut": False,
                 "candidates": [{"token": lm.piece(i), "p_model": q, "p_sampled": q, "chosen": lm.piece(i) == c}

@@ -125,11 +125,20 @@ def _load_locales() -> None:
     for lang in LANGUAGES:
         with open(LOCALES / f"{lang}.toml", "rb") as f:
             data = tomllib.load(f)
-        # The shared tables, then each feature's own ([draw.page], [draw.messages]: kept apart to merge easily).
+        # The shared tables, then each feature's own, kept apart to merge easily: top-level ([draw.page],
+        # [draw.messages]) or nested ([page.textmusic]); keys are global, a sub-table's name is not part of them.
         tables = [data] + [v for k, v in data.items() if k not in ("page", "messages") and isinstance(v, dict)]
         for table in tables:
-            register({lang: table.get("page", {})})
-            register_messages({lang: table.get("messages", {})})
+            register({lang: _flat(table.get("page", {}))})
+            register_messages({lang: _flat(table.get("messages", {}))})
+
+
+def _flat(table: dict) -> dict:
+    """A table's strings, with those of its sub-tables (a feature's own ``[page.<feature>]``) at the same level."""
+    out = {}
+    for key, value in table.items():
+        out.update(_flat(value) if isinstance(value, dict) else {key: value})
+    return out
 
 
 _load_locales()

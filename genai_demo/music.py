@@ -23,7 +23,9 @@ from genai_demo.data.chorales import STEPS_PER_QUARTER, VOICES, tokens_to_voices
 
 SAMPLE_RATE = 22050
 INSTRUMENTS = ("organ", "choir")
-VOICE_COLOURS = {"soprano": (220, 38, 38), "alto": (234, 150, 0), "tenor": (22, 163, 74), "bass": (37, 99, 235)}
+# Okabe and Ito's colour-blind-safe palette (vermillion, blue, orange, reddish purple): neighbouring voices, which
+# share pitches, also differ in lightness, so they stay apart for red-green colour blindness and in grey.
+VOICE_COLOURS = {"soprano": (213, 94, 0), "alto": (0, 114, 178), "tenor": (230, 159, 0), "bass": (204, 121, 167)}
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 

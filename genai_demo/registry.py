@@ -14,6 +14,8 @@ from genai_demo.adapters.chorale import ChoraleAdapter
 from genai_demo.adapters.diffusion import DiffusionAdapter
 from genai_demo.adapters.drawing import DRAWING_TASKS
 from genai_demo.adapters.gan import GANAdapter
+from genai_demo.adapters.harmonise import HarmoniseAdapter
+from genai_demo.adapters.score import TextScoreAdapter
 from genai_demo.adapters.text import ShakespeareAdapter
 from genai_demo.adapters.vae import VAEAdapter
 from genai_demo.contract import ModelAdapter, UnknownModel
@@ -24,7 +26,9 @@ ADAPTERS: tuple[type[ModelAdapter], ...] = (
     DiffusionAdapter,
     AutoregressiveAdapter,
     ShakespeareAdapter,
+    TextScoreAdapter,
     ChoraleAdapter,
+    HarmoniseAdapter,
 )
 
 MODALITIES = ("image", "text", "audio")

@@ -27,7 +27,8 @@ def test_importing_the_app_loads_no_heavy_library():
 def test_every_model_has_a_named_endpoint_with_its_parameter_names(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/image_gan", "/image_vae", "/image_diffusion", "/image_autoregressive", "/image_compare",
-                              "/text_shakespeare", "/audio_chorale", "/draw_read", "/draw_vae", "/draw_sdedit",
+                              "/text_shakespeare", "/text_score", "/text_attention", "/audio_chorale",
+                              "/audio_harmonise", "/audio_melody_from_midi", "/draw_read", "/draw_vae", "/draw_sdedit",
                               "/draw_inpaint", "/draw_complete", "/draw_gan_search"}
     names = [p["parameter_name"] for p in endpoints["/image_gan"]["parameters"]]
     assert names == ["seed", "num_images", "label", "truncation"]

@@ -76,8 +76,9 @@ def other_values(adapter) -> dict:
             values[p.name] = next(c for c in reversed(p.choices) if c != p.default)
         elif p.kind == "toggle":
             values[p.name] = not p.default
-        else:
-            values[p.name] = "To be, or"
+        else:  # a text: another a preset gives (a model may read it: a melody), else any short text
+            values[p.name] = next((pr.values[p.name] for pr in adapter.presets
+                                   if pr.values.get(p.name, p.default) != p.default), "To be, or")
         assert p.validate(values[p.name]) == values[p.name]
     return values
 

@@ -72,7 +72,7 @@ def wait_until(condition, seconds: float = 30.0) -> bool:
 def test_only_the_slow_models_are_sent_to_the_worker(served):
     registry, worker, _ = served
     sent = {a.id for a in registry if registry.shared.runs_in_worker(a)}
-    assert sent == {"image/diffusion", "image/autoregressive", "audio/chorale", "text/shakespeare"}
+    assert sent == {"image/diffusion", "image/autoregressive", "audio/chorale", "audio/harmonise", "text/shakespeare"}
     assert not registry.shared.runs_in_worker(registry.registry.get("image/gan"))
 
 

@@ -14,7 +14,9 @@ import uuid
 import gradio as gr
 
 from genai_demo import i18n
+from genai_demo.adapters.chorale import key_name
 from genai_demo.contract import ModelAdapter
+from genai_demo.ui import errors
 from genai_demo.ui.common import format_info, t
 from genai_demo.ui.explain import explain_section, how_button, open_on
 from genai_demo.ui.panel import TabParts, first_available, picker_and_panels
@@ -32,11 +34,13 @@ def format_audio_info(info: dict, lang: str = "en") -> str:
         if mode in ("major", "minor"):
             mode = i18n.message(f"audio:info:mode:{mode}", lang)
         extra.append(i18n.message("audio:info:notes", lang, n=info["num_notes"], mode=mode))
+    if info.get("key"):  # the key a harmonised melody was heard in and written in
+        extra.append(i18n.message("audio:info:key", lang, name=key_name(info["key"], lang)))
     if info.get("mean_p_chosen"):
         extra.append(i18n.message("audio:info:p_chosen", lang, p=info["mean_p_chosen"]))
     line += " · " + " · ".join(extra) if extra else ""
     for note in info.get("notes") or ():
-        line += "  \n" + i18n.message("info:note", lang, note=note)
+        line += "  \n" + i18n.message("info:note", lang, note=i18n.said(note, lang))
     return line
 
 
@@ -72,6 +76,66 @@ def audio_outputs(result, lang: str = "en") -> tuple:
     return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info, lang), result.process)
 
 
+def melody_from_midi(path, soprano: tuple[int, int], lang: str = "en") -> tuple[str | None, str]:
+    """A MIDI file's highest line as melody text, and one line saying what was loaded or why nothing was (in ``lang``).
+    The file is read only up to the size limit, and parsed byte by byte (``genai_demo.melody``), no music package."""
+    from genai_demo.melody import MAX_MIDI_BYTES, MelodyError, fit_octave, melody_text, num_bars, read_midi_melody
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_MIDI_BYTES + 1)  # one byte more than allowed says "too large" without reading it all
+        notes = read_midi_melody(data)
+    except MelodyError as e:
+        return None, i18n.message(f"error:{e.reason}", lang, **e.details)
+    except OSError:
+        return None, i18n.message("error:midi_not", lang)
+    notes, shift = fit_octave(notes, soprano)
+    line = i18n.message("midi:loaded", lang, n=sum(n.pitch is not None for n in notes), bars=num_bars(notes))
+    if shift:
+        line += " " + i18n.message("midi:moved", lang, octaves=f"{shift // 12:+d}")
+    return melody_text(notes), line
+
+
+def midi_section(models: list[ModelAdapter], panels: list, picker: gr.Radio) -> None:
+    """For a model that takes a typed melody (a ``melody`` parameter): a MIDI upload that fills it, shown while that
+    model is picked. Also the API's ``/audio_melody_from_midi`` (a file in, the melody's text out)."""
+    taker = next((pp for pp in panels if any(p.name == "melody" for p in pp.adapter.params)), None)
+    if taker is None:
+        return
+    control = taker.controls[[p.name for p in taker.adapter.params].index("melody")]
+    soprano = getattr(taker.adapter, "soprano_range", (52, 84))  # where an uploaded line is moved by octaves
+    shown = first_available(models) is taker.adapter
+    with gr.Accordion(t("midi:title"), open=False, visible=shown, elem_id="audio-midi") as box:
+        gr.Markdown(t("midi:intro"))
+        upload = gr.File(label=t("midi:file"), file_types=[".mid", ".midi"], file_count="single", type="filepath",
+                         elem_id="audio-midi-file")
+        said = gr.Markdown(elem_classes=["genai-info"], elem_id="audio-midi-line")
+    picker.change(lambda mid: gr.update(visible=mid == taker.adapter.id), picker, box, api_visibility="private",
+                  queue=False)
+
+    def audio_melody_from_midi(path, request: gr.Request = None):
+        """The highest line of a small MIDI file (at most 64 kB) as a melody for audio/harmonise: note names with
+        lengths in beats (C4 D4 E4:2), and a line saying what was loaded.
+
+        Args:
+            path: The MIDI file.
+
+        Returns:
+            The melody's text (unchanged if the file cannot be used) and one line about the file.
+        """
+        if not path:
+            return gr.skip(), ""
+        melody, line = melody_from_midi(path, soprano, i18n.language_of(request))
+        if melody is None:
+            if not errors.from_browser(request):
+                raise gr.Error(line, print_exception=False)
+            return gr.skip(), f"\u26a0\ufe0f {line}"
+        return melody, line
+
+    upload.upload(audio_melody_from_midi, upload, [control, said], api_name="audio_melody_from_midi",
+                  concurrency_limit=2)
+
+
 def audio_tab(models: list[ModelAdapter]) -> TabParts:
     player = gr.Audio(label=t("audio:listen"), type="numpy", autoplay=False, interactive=False, editable=False,
                       buttons=["download"], elem_id="audio-player", render=False)
@@ -85,6 +149,7 @@ def audio_tab(models: list[ModelAdapter]) -> TabParts:
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
             picker, panels = picker_and_panels(models, outputs, audio_outputs, 0.2, stoppable=True)
+            midi_section(models, panels, picker)
         with gr.Column(scale=3):
             player.render()
             roll.render()

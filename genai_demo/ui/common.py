@@ -116,7 +116,9 @@ def first_paragraph(doc: str | None) -> str:
 def info_line(info: dict, lang: str, count: str | None = None, after_time: tuple[str, ...] = ()) -> str:
     """The line under every output: model · seed · [what was made] · time · [rates] · parameters. (Which weights
     made it, a hash, is for the record: the PNG's metadata and the API's info carry it, the page does not.)"""
-    parts = [f"**{info['model']}**", i18n.message("info:seed", lang, seed=info["seed"])]
+    parts = [f"**{info['model']}**"]
+    if info.get("seed") is not None:  # a model that draws nothing at random (scoring a text) has no seed
+        parts.append(i18n.message("info:seed", lang, seed=info["seed"]))
     if count is not None:
         parts.append(count)
     parts.append(f"{info['seconds'] * 1000:.1f} ms")

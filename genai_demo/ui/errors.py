@@ -55,6 +55,7 @@ def for_page(error: Exception, lang: str) -> str:
                   "value": shown_value(error.value) if error.value is not None else ""}
         if error.reason == "too_long":
             values["length"] = len(error.value)
+        values.update(getattr(error, "details", None) or {})  # what a model's own check adds (the note it refused)
         return i18n.message(f"error:{error.reason}", lang, **values)
     detail = str(error)
     if isinstance(error, ParameterError):

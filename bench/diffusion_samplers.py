@@ -90,8 +90,12 @@ def main() -> None:
                         "(default: the app's); the student's is built in")
     parser.add_argument("--guidance-sweep", help="instead: DPM-Solver++ 20 steps at each of these guidance scales, "
                         "e.g. 1,1.5,2,2.5,3, to choose the default")
-    parser.add_argument("--only", help="only the settings whose 'sampler steps' contain this text, e.g. 'Distilled'")
+    parser.add_argument("--only", help="only the settings whose 'sampler steps guidance' contains this text, e.g. "
+                        "'Distilled' or 'DDPM 1000 1.5'")
+    parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text")
     parser.add_argument("--cache", help="JSON file of measured settings, read and extended")
+    parser.add_argument("--write-card", action="store_true", help="write the student's figures and DDPM-1000's into "
+                        "weights/image-diffusion/student/scores.json and its model card")
     args = parser.parse_args()
     configure_torch()
     registry = Registry()
@@ -104,7 +108,9 @@ def main() -> None:
         settings = [(s, n, default if g is None else g) for s, n, g in SETTINGS]
         settings = list(dict.fromkeys(settings))  # the old guidance may be the default
     if args.only:
-        settings = [s for s in settings if args.only in f"{s[0]} {s[1]}"]
+        settings = [s for s in settings if args.only in f"{s[0]} {s[1]} {s[2]:g}"]
+    if args.skip:
+        settings = [s for s in settings if args.skip not in f"{s[0]} {s[1]} {s[2]:g}"]
     clf = DigitClassifier.from_pretrained(adapter.weights_root / "mnist-classifier").eval()
     real = load_mnist(args.data_dir)
     with torch.no_grad():
@@ -149,6 +155,36 @@ def main() -> None:
             verdict = "meets" if all(checks.values()) else "misses"
             print(f"{sampler} {steps} steps {verdict} the target: " + ", ".join(
                 f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
+        students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
+        if args.write_card and students:
+            write_card(adapter, students, ref, default, args.per_digit)
+
+
+def write_card(adapter, students, ref, guidance, per_digit) -> None:
+    """The student's figures, beside DDPM-1000's from the same seeds, as its scores.json and model card."""
+    from genai_demo.train.common import write_model_card, write_scores
+
+    steps = " / ".join(str(n) for n, _ in students)
+
+    def each(fmt, value) -> str:
+        return " / ".join(fmt.format(value(m)) for _, m in students)
+
+    figures = {
+        "settings": json.dumps({"scheduler": STUDENT, "guidance_scale": guidance, "guidance": "built in"}),
+        f"network calls per image, {steps} steps": f"{steps} (the 20-step default with guidance: {DEFAULT_CALLS})",
+        f"classifier accuracy on the requested digit, {steps} steps": each("{:.1%}", lambda m: m["accuracy"])
+        + f" ({per_digit * 10} samples)",
+        f"Frechet distance in classifier features (lower is better), {steps} steps": each("{:.2f}", lambda m: m["fd"]),
+        f"Frechet distance relative to DDPM with 1,000 steps, {steps} steps": each("{:.2f}", lambda m: m["fd"] / ref["fd"]),
+        f"milliseconds per image, {steps} steps": each("{:.1f}", lambda m: m["ms"]) + " ms",
+        "DDPM with 1,000 steps (the reference), classifier accuracy": f"{ref['accuracy']:.1%} ({per_digit * 10} samples)",
+        "DDPM with 1,000 steps (the reference), Frechet distance": f"{ref['fd']:.2f}",
+    }
+    folder = adapter.weights_dir / "student"
+    write_scores(folder, f"python bench/diffusion_samplers.py --per-digit {per_digit} --write-card", figures,
+                 threads=torch.get_num_threads())
+    write_model_card(folder)
+    print(f"wrote {folder / 'scores.json'} and its README.md")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from genai_demo.train.common import MAX_SHARD_SIZE, TrainRun, invocation, save_g
 
 DESCRIPTION = (
     "A few-step student of the class-conditional MNIST diffusion model: the same UNet, started from the teacher's "
-    "weights (plus a second output channel, see ``student_x0``), learns to map start noise straight to the digit that the teacher's guided DPM-Solver++ sampler draws "
+    "weights (plus a second output channel, for a direct guess of the clean digit), learns to map start noise straight to the digit that the teacher's guided DPM-Solver++ sampler draws "
     "from it. It samples in 1 to 4 network calls with the guidance built in, instead of 2 calls per step for "
     "classifier-free guidance."
 )
@@ -180,7 +180,7 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         "data": f"{pool.added:,} digits drawn by the teacher ({teacher_steps}-step DPM-Solver++, guidance "
                 f"{guidance_scale}) from fresh noise; {len(held[0])} more held out",
         "command": invocation(), "config": {"preset": preset, "guidance_scale": guidance_scale,
-                                            "teacher_steps": teacher_steps, "max_steps": STUDENT_MAX_STEPS},
+                                            "teacher_steps": teacher_steps, "most_sampling_steps": STUDENT_MAX_STEPS},
         "parameters": sum(p.numel() for p in ema.parameters()), "steps": run.step, "epochs": 1,
         "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60,
         "final_losses": {"loss": sum(history) / max(1, len(history)), **held_out},

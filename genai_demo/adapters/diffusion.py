@@ -95,8 +95,8 @@ class DiffusionAdapter(DigitAdapter):
             "ko": ("빠름: 증류, 4단계", "같은 시드의 20단계 프리셋과 거의 같은 3들이, 신경망 계산 40번 대신 4번 만에 "
                                      "나옵니다.")}),
         Preset("distilled_one_step", {"label": "3", "scheduler": STUDENT, "num_inference_steps": 1}, {
-            "en": ("Fast: distilled, 1 step", "one network call: a 3 already, a little smoother than with 4 steps."),
-            "ko": ("빠름: 증류, 1단계", "신경망 계산 한 번: 벌써 3이 나오지만, 4단계보다 조금 더 뭉개집니다.")}),
+            "en": ("Fast: distilled, 1 step", "the same 3s in one network call, blurrier at the edges."),
+            "ko": ("빠름: 증류, 1단계", "신경망 계산 한 번으로 같은 3들이 나오지만, 가장자리가 더 흐릿합니다.")}),
         Preset("guidance_1", {"label": "3", "guidance_scale": 1.0}, {
             "en": ("Trade-off: guidance 1", "the most varied strokes, but some 3s are hard to recognise."),
             "ko": ("맞바꿈: 가이던스 1", "획이 가장 다양하지만, 몇몇 3은 알아보기 어렵습니다.")}),

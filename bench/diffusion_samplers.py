@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -94,6 +95,8 @@ def main() -> None:
                         "'Distilled' or 'DDPM 1000 1.5'")
     parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text")
     parser.add_argument("--cache", help="JSON file of measured settings, read and extended")
+    parser.add_argument("--timing", type=int, metavar="ROUNDS", help="also time the default setting and the "
+                        "student's, 16 images a request, this many interleaved rounds")
     parser.add_argument("--write-card", action="store_true", help="write the student's figures and DDPM-1000's into "
                         "weights/image-diffusion/student/scores.json and its model card")
     args = parser.parse_args()
@@ -155,9 +158,34 @@ def main() -> None:
             verdict = "meets" if all(checks.values()) else "misses"
             print(f"{sampler} {steps} steps {verdict} the target: " + ", ".join(
                 f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
-        students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
-        if args.write_card and students:
-            write_card(adapter, students, ref, default, args.per_digit)
+    if args.timing:
+        app_default = (SETTINGS[0][0], SETTINGS[0][1], default)
+        timed = timing(adapter, [app_default] + [s for s in settings if s[0] == STUDENT], args.timing)
+        for sampler, steps, _, _, m in rows:  # the card's times: the medians, not the quality run's
+            if sampler == STUDENT:
+                m["ms"] = 1000 * timed[(sampler, steps, default)] / 16
+    students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
+    if args.write_card and students:
+        write_card(adapter, students, ref, default, args.per_digit)
+
+
+def timing(adapter, settings, repeats: int, num_images: int = 16) -> dict:
+    """Seconds for one request of 16 images, each setting in turn, ``repeats`` rounds: medians, and each one's speed-up
+    over the first setting measured in the same rounds (the ratio survives a busy machine better than the times)."""
+    seconds = {s: [] for s in settings}
+    for r in range(repeats):
+        for s in settings:
+            t = time.perf_counter()
+            adapter.generate(seed=r, num_images=num_images, label="any", scheduler=s[0], num_inference_steps=s[1],
+                             guidance_scale=s[2])
+            seconds[s].append(time.perf_counter() - t)
+    base = statistics.median(seconds[settings[0]])
+    print(f"\n{num_images} images per request, median of {repeats} interleaved rounds:")
+    for s, times in seconds.items():
+        median = statistics.median(times)
+        print(f"  {s[0]} {s[1]} steps: {median:.2f} s ({1000 * median / num_images:.0f} ms per image), "
+              f"{base / median:.1f}x as fast as {settings[0][0]} {settings[0][1]} steps")
+    return {s: statistics.median(times) for s, times in seconds.items()}
 
 
 def write_card(adapter, students, ref, guidance, per_digit) -> None:
@@ -175,11 +203,15 @@ def write_card(adapter, students, ref, guidance, per_digit) -> None:
         f"classifier accuracy on the requested digit, {steps} steps": each("{:.1%}", lambda m: m["accuracy"])
         + f" ({per_digit * 10} samples)",
         f"Frechet distance in classifier features (lower is better), {steps} steps": each("{:.2f}", lambda m: m["fd"]),
-        f"Frechet distance relative to DDPM with 1,000 steps, {steps} steps": each("{:.2f}", lambda m: m["fd"] / ref["fd"]),
-        f"milliseconds per image, {steps} steps": each("{:.1f}", lambda m: m["ms"]) + " ms",
-        "DDPM with 1,000 steps (the reference), classifier accuracy": f"{ref['accuracy']:.1%} ({per_digit * 10} samples)",
-        "DDPM with 1,000 steps (the reference), Frechet distance": f"{ref['fd']:.2f}",
+        f"milliseconds per image, {steps} steps": each("{:.0f}", lambda m: m["ms"]) + " ms",
     }
+    if ref:  # DDPM-1000 from the same seeds, where this run has it
+        figures.update({
+            f"Frechet distance relative to DDPM with 1,000 steps, {steps} steps":
+                each("{:.2f}", lambda m: m["fd"] / ref["fd"]),
+            "DDPM with 1,000 steps (the reference), classifier accuracy": f"{ref['accuracy']:.1%} ({per_digit * 10} samples)",
+            "DDPM with 1,000 steps (the reference), Frechet distance": f"{ref['fd']:.2f}",
+        })
     folder = adapter.weights_dir / "student"
     write_scores(folder, f"python bench/diffusion_samplers.py --per-digit {per_digit} --write-card", figures,
                  threads=torch.get_num_threads())

@@ -93,7 +93,8 @@ def main() -> None:
                         "e.g. 1,1.5,2,2.5,3, to choose the default")
     parser.add_argument("--only", help="only the settings whose 'sampler steps guidance' contains this text, e.g. "
                         "'Distilled' or 'DDPM 1000 1.5'")
-    parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text")
+    parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text "
+                        "(or any of these, separated by commas)")
     parser.add_argument("--cache", help="JSON file of measured settings, read and extended")
     parser.add_argument("--timing", type=int, metavar="ROUNDS", help="also time the default setting and the "
                         "student's, 16 images a request, this many interleaved rounds")
@@ -113,7 +114,7 @@ def main() -> None:
     if args.only:
         settings = [s for s in settings if args.only in f"{s[0]} {s[1]} {s[2]:g}"]
     if args.skip:
-        settings = [s for s in settings if args.skip not in f"{s[0]} {s[1]} {s[2]:g}"]
+        settings = [s for s in settings if not any(x in f"{s[0]} {s[1]} {s[2]:g}" for x in args.skip.split(","))]
     clf = DigitClassifier.from_pretrained(adapter.weights_root / "mnist-classifier").eval()
     real = load_mnist(args.data_dir)
     with torch.no_grad():

@@ -1,17 +1,31 @@
-"""Diffusion samplers compared on the shipped model: quality against DDPM's full 1,000 steps, and speed.
+"""Diffusion samplers compared on the shipped model: quality against DDPM's full 1,000 steps, network calls, speed.
 
-    python bench/diffusion_samplers.py --data-dir ../shared/data/mnist [--per-digit 20]
+    python bench/diffusion_samplers.py --data-dir ../shared/data/mnist [--per-digit 20] [--cache FILE]
+    python bench/diffusion_samplers.py --data-dir ../shared/data/mnist --guidance-sweep 1,1.5,2,2.5,3
 
 For each sampler setting, the same digits from the same seeds (``per-digit`` per digit) are judged by the digit
 classifier: accuracy on the requested digit, and the Frechet distance of their classifier features to real
-digits. Ratios are taken against DDPM with 1,000 steps measured in the same run. Times are per image, in a batch
-of 50 (the samplers' cost scales with steps x batch).
+digits (2,000 MNIST test digits). Ratios are taken against DDPM with 1,000 steps at the app's default guidance,
+from the same seeds. "calls" is the number of network evaluations per image: steps, twice over for classifier-free
+guidance (guidance other than 0 and 1), once for the distilled student, whose guidance is built in. Times are per
+image, in batches of up to 50 (the samplers' cost scales with calls x batch); they are noisy on a shared machine.
+
+The verdict line checks issue 13's target for the few-step student: at least 10x fewer network calls than the
+default 20-step DPM-Solver++ with guidance (40), accuracy within 3 points of DDPM-1000's and a Frechet distance at
+most 1.5x DDPM-1000's.
+
+``--cache FILE`` keeps each setting's accuracy and distance (a pure function of the weights, the setting, the seeds
+and the number of digits) in a JSON file, so DDPM-1000 (2,000 network calls per image) is not redrawn for every
+run: the rows read from it say "cached", and their times are those of the run that drew them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,58 +37,187 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.image_quality import frechet_distance  # noqa: E402
+from genai_demo.adapters.diffusion import STUDENT  # noqa: E402
 from genai_demo.data.mnist import load_mnist  # noqa: E402
 from genai_demo.models.classifier import DigitClassifier  # noqa: E402
 from genai_demo.registry import Registry  # noqa: E402
 from genai_demo.runtime import configure_torch  # noqa: E402
 
-SETTINGS = (  # (scheduler, steps); the first is the app's default
-    ("DPM-Solver++", 20), ("DPM-Solver++", 10), ("DDIM", 50), ("DDIM", 20), ("DDPM", 50), ("DDPM", 1000),
+OLD_GUIDANCE = 3.0  # the default before issue 13
+# (sampler, steps, guidance); guidance None is the app's default. The first is the app's default setting.
+SETTINGS = (
+    ("DPM-Solver++", 20, None), ("DPM-Solver++", 20, OLD_GUIDANCE), ("DPM-Solver++", 10, None), ("DDIM", 50, None),
+    ("DDIM", 20, None), ("DDPM", 50, None), ("DDPM", 1000, None), ("DDPM", 1000, OLD_GUIDANCE),
+    (STUDENT, 4, None), (STUDENT, 2, None), (STUDENT, 1, None),
 )
+DEFAULT_CALLS = 20 * 2  # the default before issue 13: 20 steps of DPM-Solver++, two calls each for guidance
+
+
+def network_calls(sampler: str, steps: int, guidance: float) -> int:
+    return steps if sampler == STUDENT or guidance in (0.0, 1.0) else 2 * steps
+
+
+def files_version(adapter, names) -> str:
+    """The first 12 hex digits of the SHA-256 of these weights files: the teacher's, or the student's."""
+    h = hashlib.sha256()
+    for name in names:
+        h.update((adapter.weights_dir / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def measure(adapter, clf, real_feats, sampler, steps, guidance, per_digit) -> dict:
+    images, asked, seconds = [], [], 0.0
+    for digit in range(10):
+        for start in range(0, per_digit, 50):
+            n = min(50, per_digit - start)
+            t = time.perf_counter()
+            r = adapter.generate(seed=5000 + 100 * digit + start, num_images=n, label=str(digit), scheduler=sampler,
+                                 num_inference_steps=steps, guidance_scale=guidance)
+            seconds += time.perf_counter() - t
+            images += [np.asarray(im) for im in r.images]
+            asked += r.labels
+    x = torch.from_numpy(np.stack(images).astype(np.float32) / 255).unsqueeze(1)
+    with torch.no_grad():
+        logits, feats = clf(x), clf.features(x).numpy()
+    return {"accuracy": float((logits.argmax(1).numpy() == np.asarray(asked)).mean()),
+            "fd": frechet_distance(feats, real_feats), "ms": 1000 * seconds / len(images)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir")
     parser.add_argument("--per-digit", type=int, default=20)
-    parser.add_argument("--guidance-scale", type=float)
+    parser.add_argument("--guidance-scale", type=float, help="the guidance of the rows that use the default "
+                        "(default: the app's); the student's is built in")
+    parser.add_argument("--guidance-sweep", help="instead: DPM-Solver++ 20 steps at each of these guidance scales, "
+                        "e.g. 1,1.5,2,2.5,3, to choose the default")
+    parser.add_argument("--only", help="only the settings whose 'sampler steps guidance' contains this text, e.g. "
+                        "'Distilled' or 'DDPM 1000 1.5'")
+    parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text "
+                        "(or any of these, separated by commas)")
+    parser.add_argument("--cache", help="JSON file of measured settings, read and extended")
+    parser.add_argument("--timing", type=int, metavar="ROUNDS", help="also time the default setting and the "
+                        "student's, 16 images a request, this many interleaved rounds")
+    parser.add_argument("--write-card", action="store_true", help="write the student's figures and DDPM-1000's into "
+                        "weights/image-diffusion/student/scores.json and its model card")
     args = parser.parse_args()
     configure_torch()
     registry = Registry()
     adapter = registry.get("image/diffusion")
-    guidance = args.guidance_scale if args.guidance_scale is not None else adapter.param("guidance_scale").default
+    adapter.load()
+    default = args.guidance_scale if args.guidance_scale is not None else adapter.param("guidance_scale").default
+    if args.guidance_sweep:
+        settings = [("DPM-Solver++", 20, float(g)) for g in args.guidance_sweep.split(",")]
+    else:
+        settings = [(s, n, default if g is None else g) for s, n, g in SETTINGS]
+        settings = list(dict.fromkeys(settings))  # the old guidance may be the default
+    if args.only:
+        settings = [s for s in settings if args.only in f"{s[0]} {s[1]} {s[2]:g}"]
+    if args.skip:
+        settings = [s for s in settings if not any(x in f"{s[0]} {s[1]} {s[2]:g}" for x in args.skip.split(","))]
     clf = DigitClassifier.from_pretrained(adapter.weights_root / "mnist-classifier").eval()
     real = load_mnist(args.data_dir)
     with torch.no_grad():
         real_feats = clf.features(torch.from_numpy(real.images[-2000:].astype(np.float32) / 255).unsqueeze(1)).numpy()
 
+    cache_path = Path(args.cache) if args.cache else None
+    cache = json.loads(cache_path.read_text()) if cache_path and cache_path.exists() else {}
     rows = []
-    for scheduler, steps in SETTINGS:
-        images, asked, seconds = [], [], 0.0
-        for digit in range(10):
-            for start in range(0, args.per_digit, 50):
-                n = min(50, args.per_digit - start)
-                t = time.perf_counter()
-                r = adapter.generate(seed=5000 + 100 * digit + start, num_images=n, label=str(digit), scheduler=scheduler,
-                                     num_inference_steps=steps, guidance_scale=guidance)
-                seconds += time.perf_counter() - t
-                images += [np.asarray(im) for im in r.images]
-                asked += r.labels
-        x = torch.from_numpy(np.stack(images).astype(np.float32) / 255).unsqueeze(1)
-        with torch.no_grad():
-            logits, feats = clf(x), clf.features(x).numpy()
-        acc = (logits.argmax(1).numpy() == np.asarray(asked)).mean()
-        rows.append((scheduler, steps, acc, frechet_distance(feats, real_feats), seconds / len(images)))
-        print(f"  done: {scheduler} {steps} steps", file=sys.stderr)
+    for sampler, steps, guidance in settings:
+        # The student's guidance is built in: its rows are the same whatever guidance is asked for.
+        files = adapter.STUDENT_FILES if sampler == STUDENT else adapter.TEACHER_FILES
+        key = f"{files_version(adapter, files)} {sampler} {steps} {'-' if sampler == STUDENT else guidance} {args.per_digit}"
+        cached = key in cache
+        if not cached:
+            cache[key] = measure(adapter, clf, real_feats, sampler, steps, guidance, args.per_digit)
+            if cache_path:
+                cache_path.write_text(json.dumps(cache, indent=1) + "\n")
+        rows.append((sampler, steps, guidance, cached, cache[key]))
+        print(f"  done: {sampler} {steps} steps, guidance {guidance}{' (cached)' if cached else ''}", file=sys.stderr)
 
-    ref = next(r for r in rows if r[0] == "DDPM" and r[1] == 1000)
-    print(f"\nguidance_scale {guidance}, {args.per_digit * 10} samples per setting, same seeds; FD to real MNIST digits "
-          f"in the classifier's features")
-    header = f"{'sampler':<14} {'steps':>5} {'accuracy':>8} {'vs DDPM-1000':>12} {'FD':>7} {'FD ratio':>8} {'ms/image':>9}"
+    ref = next((r[4] for r in rows if r[:3] == ("DDPM", 1000, default)), None)
+    print(f"\ndefault guidance_scale {default}; {args.per_digit * 10} samples per setting, same seeds; FD: Frechet "
+          f"distance to real MNIST digits in the classifier's features (lower is better)"
+          + ("" if ref else "; no DDPM-1000 row at the default guidance, so no ratios"))
+    header = (f"{'sampler':<14} {'steps':>5} {'guidance':>8} {'calls':>5} {'accuracy':>8} {'vs DDPM-1000':>12} "
+              f"{'FD':>7} {'FD ratio':>8} {'ms/image':>9}")
     print(header + "\n" + "-" * len(header))
-    for scheduler, steps, acc, fd, spi in rows:
-        print(f"{scheduler:<14} {steps:>5} {acc:>8.1%} {(acc - ref[2]) * 100:>+11.1f}p {fd:>7.2f} {fd / ref[3]:>8.2f} "
-              f"{spi * 1000:>9.1f}")
+    for sampler, steps, guidance, cached, m in rows:
+        shown_guidance = f"{guidance:g}" if sampler != STUDENT else "built in"
+        vs = f"{(m['accuracy'] - ref['accuracy']) * 100:>+11.1f}p" if ref else f"{'-':>12}"
+        ratio = f"{m['fd'] / ref['fd']:>8.2f}" if ref else f"{'-':>8}"
+        print(f"{sampler:<14} {steps:>5} {shown_guidance:>8} {network_calls(sampler, steps, guidance):>5} "
+              f"{m['accuracy']:>8.1%} {vs} {m['fd']:>7.2f} {ratio} {m['ms']:>9.1f}{'  (cached)' if cached else ''}")
+    if ref:
+        for sampler, steps, guidance, _, m in rows:
+            if sampler != STUDENT:
+                continue
+            calls = network_calls(sampler, steps, guidance)
+            checks = {f"{DEFAULT_CALLS / calls:.0f}x fewer calls than {DEFAULT_CALLS}": calls * 10 <= DEFAULT_CALLS,
+                      f"accuracy {(m['accuracy'] - ref['accuracy']) * 100:+.1f} points": m["accuracy"] >= ref["accuracy"] - 0.03,
+                      f"FD {m['fd'] / ref['fd']:.2f}x DDPM-1000's": m["fd"] <= 1.5 * ref["fd"]}
+            verdict = "meets" if all(checks.values()) else "misses"
+            print(f"{sampler} {steps} steps {verdict} the target: " + ", ".join(
+                f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
+    if args.timing:
+        app_default = (SETTINGS[0][0], SETTINGS[0][1], default)
+        timed = timing(adapter, [app_default] + [s for s in settings if s[0] == STUDENT], args.timing)
+        for sampler, steps, _, _, m in rows:  # the card's times: the medians, not the quality run's
+            if sampler == STUDENT:
+                m["ms"] = 1000 * timed[(sampler, steps, default)] / 16
+    students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
+    if args.write_card and students:
+        write_card(adapter, students, ref, default, args.per_digit)
+
+
+def timing(adapter, settings, repeats: int, num_images: int = 16) -> dict:
+    """Seconds for one request of 16 images, each setting in turn, ``repeats`` rounds: medians, and each one's speed-up
+    over the first setting measured in the same rounds (the ratio survives a busy machine better than the times)."""
+    seconds = {s: [] for s in settings}
+    for r in range(repeats):
+        for s in settings:
+            t = time.perf_counter()
+            adapter.generate(seed=r, num_images=num_images, label="any", scheduler=s[0], num_inference_steps=s[1],
+                             guidance_scale=s[2])
+            seconds[s].append(time.perf_counter() - t)
+    base = statistics.median(seconds[settings[0]])
+    print(f"\n{num_images} images per request, median of {repeats} interleaved rounds:")
+    for s, times in seconds.items():
+        median = statistics.median(times)
+        print(f"  {s[0]} {s[1]} steps: {median:.2f} s ({1000 * median / num_images:.0f} ms per image), "
+              f"{base / median:.1f}x as fast as {settings[0][0]} {settings[0][1]} steps")
+    return {s: statistics.median(times) for s, times in seconds.items()}
+
+
+def write_card(adapter, students, ref, guidance, per_digit) -> None:
+    """The student's figures, beside DDPM-1000's from the same seeds, as its scores.json and model card."""
+    from genai_demo.train.common import write_model_card, write_scores
+
+    steps = " / ".join(str(n) for n, _ in students)
+
+    def each(fmt, value) -> str:
+        return " / ".join(fmt.format(value(m)) for _, m in students)
+
+    figures = {
+        "settings": json.dumps({"scheduler": STUDENT, "guidance_scale": guidance, "guidance": "built in"}),
+        f"network calls per image, {steps} steps": f"{steps} (the 20-step default with guidance: {DEFAULT_CALLS})",
+        f"classifier accuracy on the requested digit, {steps} steps": each("{:.1%}", lambda m: m["accuracy"])
+        + f" ({per_digit * 10} samples)",
+        f"Frechet distance in classifier features (lower is better), {steps} steps": each("{:.2f}", lambda m: m["fd"]),
+        f"milliseconds per image, {steps} steps": each("{:.0f}", lambda m: m["ms"]) + " ms",
+    }
+    if ref:  # DDPM-1000 from the same seeds, where this run has it
+        figures.update({
+            f"Frechet distance relative to DDPM with 1,000 steps, {steps} steps":
+                each("{:.2f}", lambda m: m["fd"] / ref["fd"]),
+            "DDPM with 1,000 steps (the reference), classifier accuracy": f"{ref['accuracy']:.1%} ({per_digit * 10} samples)",
+            "DDPM with 1,000 steps (the reference), Frechet distance": f"{ref['fd']:.2f}",
+        })
+    folder = adapter.weights_dir / "student"
+    write_scores(folder, f"python bench/diffusion_samplers.py --per-digit {per_digit} --write-card", figures,
+                 threads=torch.get_num_threads())
+    write_model_card(folder)
+    print(f"wrote {folder / 'scores.json'} and its README.md")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def save_result(result, out: Path) -> list[Path]:
 
 
 def cmd_train(args) -> int:
-    from genai_demo.train import get_trainer
+    from genai_demo.train import get_trainer, weights_folder
 
     try:
         train = get_trainer(args.target)
@@ -146,7 +146,7 @@ def cmd_train(args) -> int:
     # An installed package does not train into its own folder: into ./weights, which --weights-dir then serves.
     root = args.weights_dir or os.environ.get(WEIGHTS_ENV) or (
         "weights" if DEFAULT_WEIGHTS_ROOT == _PACKAGED_WEIGHTS else DEFAULT_WEIGHTS_ROOT)
-    out = args.out or str(Path(root) / args.target.replace("/", "-"))
+    out = args.out or str(Path(root) / weights_folder(args.target))
     kwargs = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr", "max_steps", "limit") if getattr(args, k) is not None}
     if args.dry_run:
         kwargs.update(max_steps=3, limit=256)

@@ -64,6 +64,9 @@ def tiny_weights(tmp_path_factory) -> Path:
     ConditionalVAE(**VAE_PRESETS["tiny"]).eval().save_pretrained(root / "image-vae")
     diffusion.make_unet("tiny").save_pretrained(root / "image-diffusion" / "unet")
     diffusion.make_train_scheduler().save_pretrained(root / "image-diffusion" / "scheduler")
+    with torch.random.fork_rng():  # the few-step student, without moving the random state the other models start from
+        teacher = diffusion.UNet2DModel.from_pretrained(root / "image-diffusion" / "unet")
+        diffusion.make_student(teacher).save_pretrained(root / "image-diffusion" / "student" / "unet")
     pixelcnn.PixelCNN(**pixelcnn.PRESETS["tiny"]).save_pretrained(root / "image-autoregressive")
     DigitClassifier(**CLF_PRESETS["tiny"]).eval().save_pretrained(root / "mnist-classifier")
     chorale.make_model("tiny").eval().save_pretrained(root / "audio-chorale")

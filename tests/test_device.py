@@ -100,7 +100,8 @@ CASES = [
     ("image/gan", dict(seed=7, num_images=8, label="3", truncation=0.7)),
     ("image/vae", dict(seed=0, num_images=8, label="any", temperature=1.0)),
     ("image/vae", dict(seed=7, num_images=8, label="5", temperature=0.5)),
-    ("image/diffusion", dict(seed=0, num_images=4, label="any", scheduler="DPM-Solver++", num_inference_steps=6)),
+    ("image/diffusion", dict(seed=0, num_images=4, label="any", scheduler="DPM-Solver++", num_inference_steps=6,
+                             guidance_scale=3.0)),  # the default guidance when these were recorded
     ("image/diffusion", dict(seed=3, num_images=4, label="7", scheduler="DDIM", num_inference_steps=4,
                              guidance_scale=1.0, eta=1.0)),
     ("image/diffusion", dict(seed=5, num_images=4, label="2", scheduler="DDPM", num_inference_steps=4,

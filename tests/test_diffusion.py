@@ -106,3 +106,158 @@ def test_bad_input_is_refused_with_a_clear_message(diffusion, bad, message):
     with pytest.raises(ParameterError) as e:
         diffusion.generate(**bad)
     assert str(e.value) == message or str(e.value).startswith(message)
+
+
+# -- the few-step student (issue 13) ------------------------------------------------------------------------------
+
+class CallCounter:
+    """Counts a UNet's calls and the images they carry (a guided step sends each image twice)."""
+
+    def __init__(self, unet, monkeypatch):
+        self.calls = self.images = 0
+        forward = unet.forward
+
+        def counted(x, *args, **kwargs):
+            self.calls += 1
+            self.images += len(x)
+            return forward(x, *args, **kwargs)
+
+        monkeypatch.setattr(unet, "forward", counted)
+
+
+def test_the_adapter_and_the_model_name_the_student_alike():
+    from genai_demo.adapters import diffusion as adapter
+    from genai_demo.models import diffusion as model
+
+    assert (adapter.STUDENT, adapter.STUDENT_MAX_STEPS) == (model.STUDENT, model.STUDENT_MAX_STEPS)
+    assert adapter.STUDENT in adapter.DiffusionAdapter.params[3].choices
+
+
+def test_student_starts_as_the_teacher_and_has_one_more_output_channel():
+    from genai_demo.models.diffusion import make_student
+
+    torch.manual_seed(0)
+    teacher = make_unet("tiny").eval()
+    student = make_student(teacher).eval()
+    x, t, y = torch.randn(2, 1, 28, 28), torch.tensor(300), torch.tensor([3, 4])
+    with torch.no_grad():
+        out = student(x, t, class_labels=y).sample
+        assert out.shape == (2, 2, 28, 28)
+        assert torch.allclose(out[:, :1], teacher(x, t, class_labels=y).sample, atol=1e-5)
+        assert torch.equal(out[:, 1:], torch.zeros_like(out[:, 1:]))  # the direct x_0 guess starts at nothing
+
+
+@pytest.mark.parametrize("steps,timesteps", [(1, [999]), (2, [999, 499]), (3, [999, 666, 333]),
+                                             (4, [999, 749, 499, 249])])
+def test_student_timesteps_run_from_pure_noise(steps, timesteps):
+    from genai_demo.models.diffusion import student_timesteps
+
+    assert student_timesteps(steps) == timesteps
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_the_distilled_sampler_through_the_adapter_is_seeded_and_streams_its_steps(diffusion, steps):
+    results = list(diffusion.stream(seed=3, num_images=3, label="5", scheduler="Distilled", num_inference_steps=steps))
+    assert [r.done for r in results] == [False] * (steps - 1) + [True]
+    final = results[-1]
+    assert len(final.images) == 3 and final.images[0].size == (28, 28) and final.labels == [5, 5, 5]
+    assert [f["label"] for f in final.process] == [f"step {i + 1} of {steps} (t = {t})" for i, t in
+                                                   enumerate([999, 749, 499, 249][:steps] if steps == 4 else [999])]
+    again = diffusion.generate(seed=3, num_images=3, label="5", scheduler="Distilled", num_inference_steps=steps)
+    other = diffusion.generate(seed=4, num_images=3, label="5", scheduler="Distilled", num_inference_steps=steps)
+    assert [im.tobytes() for im in again.images] == [im.tobytes() for im in final.images]
+    assert [im.tobytes() for im in other.images] != [im.tobytes() for im in final.images]
+    # The guidance slider does not reach the student: its guidance is built in.
+    other_guidance = diffusion.generate(seed=3, num_images=3, label="5", scheduler="Distilled",
+                                        num_inference_steps=steps, guidance_scale=7.0)
+    assert [im.tobytes() for im in other_guidance.images] == [im.tobytes() for im in final.images]
+
+
+@pytest.mark.parametrize("scheduler,steps,guidance", [("Distilled", 4, 1.5), ("Distilled", 1, 3.0),
+                                                      ("DPM-Solver++", 5, 1.5), ("DDIM", 3, 1.0)])
+def test_network_calls_are_what_the_bench_and_the_lesson_claim(diffusion, monkeypatch, scheduler, steps, guidance):
+    from bench.diffusion_samplers import network_calls
+
+    unet = diffusion.load()
+    teacher, student = CallCounter(unet, monkeypatch), CallCounter(unet.student, monkeypatch)
+    diffusion.generate(seed=0, num_images=3, label="2", scheduler=scheduler, num_inference_steps=steps,
+                       guidance_scale=guidance)
+    used, unused = (student, teacher) if scheduler == "Distilled" else (teacher, student)
+    assert unused.calls == 0 and used.calls == steps
+    assert used.images / 3 == network_calls(scheduler, steps, guidance)  # network evaluations per image
+    assert network_calls("Distilled", 4, 1.5) * 10 == network_calls("DPM-Solver++", 20, 1.5) == 40
+    # The serving layer's estimate counts the same calls: the student's 4 steps cost a tenth of the default's 20.
+    values = diffusion.validate({"scheduler": "Distilled", "num_inference_steps": 4})
+    assert diffusion.estimate_seconds(values) * 10 == pytest.approx(diffusion.estimate_seconds(diffusion.validate({})))
+
+
+@pytest.mark.parametrize("steps", [5, 20, 1000])
+def test_too_many_steps_for_the_student_are_refused_in_one_line_in_both_languages(diffusion, steps):
+    from genai_demo.ui.errors import for_page
+
+    with pytest.raises(ParameterError) as e:
+        diffusion.generate(scheduler="Distilled", num_inference_steps=steps)
+    assert str(e.value) == (f"num_inference_steps={steps} is too many for the Distilled sampler: expected an integer "
+                            "from 1 to 4")
+    assert for_page(e.value, "en") == f"Denoising steps: {steps} is outside the range; choose a whole number from 1 to 4."
+    assert for_page(e.value, "ko").startswith(f"노이즈 제거 단계 수: {steps}") and "1" in for_page(e.value, "ko")
+
+
+def test_without_the_student_only_the_distilled_sampler_is_refused(tiny_weights, tmp_path):
+    import shutil
+
+    from genai_demo.contract import ModelUnavailable
+
+    shutil.copytree(tiny_weights / "image-diffusion", tmp_path / "image-diffusion", ignore=shutil.ignore_patterns("student"))
+    adapter = Registry(tmp_path).get("image/diffusion")
+    assert adapter.unavailable_reason() is None
+    assert len(adapter.generate(seed=1, num_images=2, num_inference_steps=2).images) == 2
+    with pytest.raises(ModelUnavailable) as e:
+        adapter.generate(seed=1, num_images=2, scheduler="Distilled", num_inference_steps=2)
+    assert "\n" not in str(e.value) and "train image/diffusion-student" in str(e.value)
+
+
+def test_the_student_counts_in_the_weights_version(tiny_weights, tmp_path):
+    import shutil
+
+    shutil.copytree(tiny_weights / "image-diffusion", tmp_path / "image-diffusion")
+    with_student = Registry(tmp_path).get("image/diffusion")
+    with_student.load()
+    shutil.rmtree(tmp_path / "image-diffusion" / "student")
+    without = Registry(tmp_path).get("image/diffusion")
+    without.load()
+    assert with_student.weights_version != without.weights_version
+
+
+def test_distilling_lowers_the_students_error_and_saves_a_loadable_student(tmp_path):
+    from genai_demo.models.diffusion import make_student, make_train_scheduler
+    from genai_demo.train import get_trainer
+    from genai_demo.train.diffusion_student import rollout_loss, teacher_digits
+
+    # A few steps on one batch: the error of the student's few-step path to the teacher's digits goes down.
+    torch.manual_seed(0)
+    teacher, sched = make_unet("tiny").eval(), make_train_scheduler()
+    z, y, x0 = teacher_digits(teacher, sched, 8, torch.Generator().manual_seed(0), steps=3, guidance=1.5)
+    student = make_student(teacher)
+    opt = torch.optim.Adam(student.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(6):
+        loss = rollout_loss(student, z, y, x0, 2, sched.alphas_cumprod)
+        opt.zero_grad(); loss.backward(); opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+    # The training command end to end, into the teacher's folder, where the adapter finds the student.
+    root = tmp_path / "weights"
+    make_unet("tiny").save_pretrained(root / "image-diffusion" / "unet")
+    sched.save_pretrained(root / "image-diffusion" / "scheduler")
+    out = root / "image-diffusion" / "student"
+    summary = get_trainer("image/diffusion-student")(None, out, preset="tiny", teacher_dir=root / "image-diffusion",
+                                                     max_steps=3, batch_size=4, limit=8, teacher_steps=2)
+    assert summary["steps"] == 3 and summary["guidance_scale"] == 1.5
+    for name in ("unet/config.json", "unet/diffusion_pytorch_model.safetensors", "train_log.jsonl", "training.json",
+                 "README.md", "samples/final_4step.png"):
+        assert (out / name).is_file(), name
+    assert "3 steps" in (out / "README.md").read_text()
+    adapter = Registry(root).get("image/diffusion")
+    assert len(adapter.generate(seed=1, num_images=2, scheduler="Distilled", num_inference_steps=2).images) == 2

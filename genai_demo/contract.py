@@ -21,6 +21,10 @@ from typing import Any, Iterator
 from genai_demo.params import (KINDS, MAX_SEED, GenAIError, Param, ParameterError, Preset,  # noqa: F401
                                seed_param, shown_value)
 
+# One load at a time in a process: transformers' lazy imports are not safe when two threads first touch the same
+# name at once (two models loading together got "cannot import name 'GPT2LMHeadModel'"), and a failed load is kept.
+LOADING = threading.RLock()
+
 __all__ = ["KINDS", "MAX_SEED", "GenAIError", "ModelAdapter", "ModelUnavailable", "Param", "ParameterError", "Preset",
            "Result", "UnknownModel", "seed_param", "shown_value"]
 
@@ -204,7 +208,7 @@ class ModelAdapter:
         """Load the model once, on first use; two requests arriving together wait for the same load."""
         if self._model is not None:
             return self._model
-        with self._lock:
+        with self._lock, LOADING:
             if self._model is None:
                 reason = self.unavailable_reason()
                 if reason:

@@ -251,7 +251,12 @@ def test_every_string_is_in_english_and_korean_with_the_same_placeholders():
 
     from genai_demo import i18n
 
-    tables = {lang: tomllib.loads((i18n.LOCALES / f"{lang}.toml").read_text(encoding="utf-8")) for lang in i18n.LANGUAGES}
+    raw = {lang: tomllib.loads((i18n.LOCALES / f"{lang}.toml").read_text(encoding="utf-8")) for lang in i18n.LANGUAGES}
+    tables = {lang: {part: {} for part in ("page", "messages")} for lang in raw}
+    for lang, data in raw.items():  # the shared tables and each feature's own ([draw.page], [page.textmusic])
+        for table in [data] + [v for k, v in data.items() if k not in ("page", "messages") and isinstance(v, dict)]:
+            for part in ("page", "messages"):
+                tables[lang][part].update(i18n._flat(table.get(part, {})))
     for part in ("page", "messages"):
         assert set(tables["en"][part]) == set(tables["ko"][part]) and all(tables["ko"][part].values())
         assert any(key.startswith("explain:") for key in tables["en"][part])

@@ -154,7 +154,8 @@ def test_no_link_changes_nothing_but_gives_each_visitor_their_own_seed(page):
     updates = page.from_link(request({}))
     assert notice_of(page, updates) == ""
     seeds = seed_controls(page)
-    assert len(seeds) == len(page.panels) + 4  # every model's seed box, the comparison's, "Draw a digit"'s, the lab's, the quiz's
+    seeded = [pp for pp in page.panels if any(p.name == "seed" for p in pp.adapter.params)]  # not text/score
+    assert len(seeds) == len(seeded) + 4  # each seeded model's box, the comparison's, "Draw a digit"'s, lab's, quiz's
     assert set(updates) == set(page.outputs)
     assert all(u == {"__type__": "update"} for c, u in updates.items()
                if c not in seeds and c is not page.notice)

@@ -55,27 +55,34 @@ def test_files_outside_what_the_app_made_cannot_be_read(app_url, path):
         assert not leaked, (prefix + path, status)
 
 
+def caller_uploads(endpoint: str, parameter: str) -> bool:
+    """The files a caller may upload (never a path on the server: below): a picture of a digit for "Draw a digit"
+    and a small MIDI file for the melody to harmonise."""
+    return (endpoint.startswith("/draw_") and parameter == "image") or (endpoint, parameter) == (
+        "/audio_melody_from_midi", "midi")
+
+
 def test_no_endpoint_takes_a_file_a_path_or_a_model_name(app_url):
     endpoints = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
     for name, endpoint in endpoints.items():
         for p in endpoint["parameters"]:
             assert p["parameter_name"] not in ("model", "model_id", "path", "file", "repo_id", "pipeline"), name
-            if name.startswith("/draw_") and p["parameter_name"] == "image":
-                continue  # "Draw a digit": a picture the caller uploads (never a path on the server: below)
-            assert p["component"] not in ("File", "Uploadbutton", "Image", "Audio", "Video"), name
+            if not caller_uploads(name, p["parameter_name"]):
+                assert p["component"] not in ("File", "Uploadbutton", "Image", "Audio", "Video"), name
 
 
-def test_a_drawing_endpoint_never_reads_a_file_on_the_server(app_url):
+@pytest.mark.parametrize("endpoint", ["draw_read", "audio_melody_from_midi"])
+def test_an_upload_endpoint_never_reads_a_file_on_the_server(app_url, endpoint):
     import httpx
 
     with httpx.Client(base_url=app_url, timeout=60) as http:
-        picture = next((ROOT / "weights" / "image-gan" / "samples").glob("*.png"))  # a picture, but the server's
+        picture = next((ROOT / "weights" / "image-gan" / "samples").glob("*.png"))  # a file, but the server's
         for path in ("/etc/passwd", str(picture)):
-            sent = http.post("gradio_api/call/draw_read",
+            sent = http.post(f"gradio_api/call/{endpoint}",
                              json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}]})
             assert sent.status_code == 200, sent.text
             event = sent.json()["event_id"]
-            answer = http.get(f"gradio_api/call/draw_read/{event}").text
+            answer = http.get(f"gradio_api/call/{endpoint}/{event}").text
             assert "event: error" in answer and "root:" not in answer and "classifier reads" not in answer, answer
 
 

@@ -113,19 +113,19 @@ def midi_section(models: list[ModelAdapter], panels: list, picker: gr.Radio) -> 
     picker.change(lambda mid: gr.update(visible=mid == taker.adapter.id), picker, box, api_visibility="private",
                   queue=False)
 
-    def audio_melody_from_midi(path, request: gr.Request = None):
+    def audio_melody_from_midi(midi, request: gr.Request = None):
         """The highest line of a small MIDI file (at most 64 kB) as a melody for audio/harmonise: note names with
         lengths in beats (C4 D4 E4:2), and a line saying what was loaded.
 
         Args:
-            path: The MIDI file.
+            midi: The MIDI file.
 
         Returns:
             The melody's text (unchanged if the file cannot be used) and one line about the file.
         """
-        if not path:
+        if not midi:
             return gr.skip(), ""
-        melody, line = melody_from_midi(path, soprano, i18n.language_of(request))
+        melody, line = melody_from_midi(midi, soprano, i18n.language_of(request))
         if melody is None:
             if not errors.from_browser(request):
                 raise gr.Error(line, print_exception=False)

@@ -79,8 +79,8 @@ def default_endpoints() -> list[tuple[str, dict, bool]]:
     from genai_demo.registry import Registry
 
     endpoints = []
-    for adapter in Registry():
-        if adapter.unavailable_reason() is None:
+    for adapter in Registry():  # what a class generates: the models drawn from a seed (not text/score's reading)
+        if adapter.unavailable_reason() is None and any(p.name == "seed" for p in adapter.params):
             defaults = {p.name: p.default for p in adapter.params if p.name != "seed"}
             endpoints.append(("/" + adapter.id.replace("/", "_"), defaults, adapter.modality == "text"))
     at = max((i for i, (api, _, _) in enumerate(endpoints) if api.startswith("/image_")), default=-1) + 1

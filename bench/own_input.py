@@ -34,7 +34,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from genai_demo.adapters.drawing import DRAWING_TASKS, encode_digit  # noqa: E402
+from genai_demo.adapters.drawing import encode_digit  # noqa: E402
+from genai_demo.adapters.drawing_tasks import DRAWING_TASKS  # noqa: E402
 from genai_demo.data.mnist import load_mnist  # noqa: E402
 from genai_demo.models.diffusion import make_scheduler  # noqa: E402
 from genai_demo.models.own_digit import gan_search, sdedit  # noqa: E402

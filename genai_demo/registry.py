@@ -12,7 +12,7 @@ from pathlib import Path
 from genai_demo.adapters.autoregressive import AutoregressiveAdapter
 from genai_demo.adapters.chorale import ChoraleAdapter
 from genai_demo.adapters.diffusion import DiffusionAdapter
-from genai_demo.adapters.drawing import DRAWING_TASKS
+from genai_demo.adapters.drawing_tasks import DRAWING_TASKS
 from genai_demo.adapters.gan import GANAdapter
 from genai_demo.adapters.harmonise import HarmoniseAdapter
 from genai_demo.adapters.score import TextScoreAdapter

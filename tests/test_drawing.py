@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from genai_demo.adapters.drawing import (DRAWING_TASKS, MAX_BYTES, DrawingError, decode_digit, digit_from_image,
-                                         drawing_tasks, encode_digit, ink_of)
+from genai_demo.adapters.drawing import MAX_BYTES, DrawingError, decode_digit, digit_from_image, encode_digit, ink_of
+from genai_demo.adapters.drawing_tasks import DRAWING_TASKS, drawing_tasks
 from genai_demo.contract import ParameterError
 from genai_demo.models.own_digit import center_like_mnist
 from genai_demo.registry import Registry

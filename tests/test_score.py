@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from genai_demo.adapters.score import TextScoreAdapter
 from genai_demo.contract import ParameterError
-from genai_demo.models import charlm
+from genai_demo.models import charlm, charlm_read
 from genai_demo.registry import Registry
 from genai_demo.ui.text_tab import LIKELIHOOD, attention_table, coloured_text, format_text_info, likelihood
 from tests.test_text import ROOT, text_root  # noqa: F401 (fixture)
@@ -35,7 +35,7 @@ def test_scores_inside_one_context_are_one_forward_pass():
     torch.manual_seed(0)
     model = charlm.make_model(20, "tiny").eval()
     ids = torch.randint(0, 20, (32,)).tolist()  # exactly the 32-token context
-    scored = charlm.score_ids(model, ids)
+    scored = charlm_read.score_ids(model, ids)
     assert scored.logp == pytest.approx(full_pass_logp(model, ids), abs=1e-5)
     assert scored.nats_per_token == pytest.approx(-sum(scored.logp) / 31)
     assert all(c[0][1] >= c[-1][1] for c in scored.candidates)  # likeliest first
@@ -45,7 +45,7 @@ def test_a_long_text_is_scored_in_overlapping_windows_each_token_with_half_a_win
     torch.manual_seed(0)
     model = charlm.make_model(20, "tiny").eval()
     ids = torch.randint(0, 20, (100,)).tolist()
-    scored = charlm.score_ids(model, ids, batch_size=2)  # several batches
+    scored = charlm_read.score_ids(model, ids, batch_size=2)  # several batches
     assert len(scored.logp) == 99
     # Token 70 is predicted in the window starting at 48 (it covers 48..79 and scores from 64 on).
     assert scored.logp[69] == pytest.approx(full_pass_logp(model, ids[48:80])[70 - 48 - 1], abs=1e-5)
@@ -62,7 +62,7 @@ def test_attention_maps_match_transformers_eager_attention(tmp_path):
     ids = torch.randint(0, 20, (25,)).tolist()
     with torch.no_grad():
         expected = torch.stack(eager(input_ids=torch.tensor([ids]), output_attentions=True).attentions)[:, 0]
-    maps = charlm.attention_maps(model, ids)
+    maps = charlm_read.attention_maps(model, ids)
     assert maps.shape == (2, 2, 25, 25)
     assert torch.allclose(maps, expected, atol=1e-5)
     assert torch.allclose(maps.sum(-1), torch.ones(2, 2, 25))

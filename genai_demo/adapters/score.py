@@ -1,7 +1,7 @@
 """``text/score``: the Shakespeare GPT reads a text the visitor wrote and says how surprised it was by each character.
 
 Nothing is generated. The model gives every character a probability from the characters before it
-(``models.charlm.score_ids``); a character's surprise is -log2 p, in bits, and the text's perplexity,
+(``models.charlm_read.score_ids``); a character's surprise is -log2 p, in bits, and the text's perplexity,
 exp(mean -ln p), is how many characters the model was choosing between on average. The same figure for held-out
 Shakespeare (the last 10% of the text, which the model never trained on, read the same way) is computed once by
 ``bench/score_bench.py`` and shipped beside the weights (``heldout_score.json``), so the page can put the two side
@@ -125,7 +125,7 @@ class TextScoreAdapter(CausalLMAdapter):
 
     def scored_chars(self, lm: LoadedLM, text: str) -> tuple[list[float | None], list, list[str]]:
         """Per character: ln p (None if not scored) and the model's likeliest characters there; and the unread."""
-        from genai_demo.models.charlm import score_ids
+        from genai_demo.models.charlm_read import score_ids
 
         per_char = self.char_ids(lm, text)
         flat = self.start_ids(lm) + [i for ids in per_char for i in ids]
@@ -177,7 +177,8 @@ class TextScoreAdapter(CausalLMAdapter):
         """Every layer's and head's attention, at character ``position`` (1 = the first), over the characters up to
         it that the model reads (at most its context): ``{"chars": [...], "weights": [[[w, ...] per head] per
         layer], "position": n}``; the first entry of ``chars`` is the start token (a new line)."""
-        from genai_demo.models.charlm import attention_maps, context_length
+        from genai_demo.models.charlm import context_length
+        from genai_demo.models.charlm_read import attention_maps
 
         text = ATTENTION_TEXT.validate(text)
         position = Param("position", "integer", 1, ATTENTION_POSITION.help, label=ATTENTION_POSITION.label,

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from genai_demo import i18n, links
-from genai_demo.adapters.drawing import (LABEL_PARAM, DrawingError, DrawingTask, digit_from_image,
-                                         drawing_tasks, encode_digit, read_digit)
+from genai_demo.adapters.drawing import (LABEL_PARAM, DrawingError, DrawingTask, digit_from_image, encode_digit,
+                                         read_digit)
+from genai_demo.adapters.drawing_tasks import drawing_tasks
 from genai_demo.contract import GenAIError, Param, seed_param
 from genai_demo.export import to_gallery
 from genai_demo.serving import SHARED, plan

@@ -93,20 +93,21 @@ def lab_train(*args, request=None):
         yield refused(e, request, lang)
 
 
-def lab_step(*args, request=None):
+def _act(action: str, args: tuple, request) -> tuple:
+    """One action of the visitor's run (``step`` or ``reset``) with the settings shown, and its picture."""
     values, lang, request = split_request(args, len(lab.PARAMS), request)
     try:
-        return shown(_session(request).step(_values(values)), lang)
+        return shown(getattr(_session(request), action)(_values(values)), lang)
     except GenAIError as e:
         return refused(e, request, lang)
+
+
+def lab_step(*args, request=None):
+    return _act("step", args, request)
 
 
 def lab_reset(*args, request=None):
-    values, lang, request = split_request(args, len(lab.PARAMS), request)
-    try:
-        return shown(_session(request).reset(_values(values)), lang)
-    except GenAIError as e:
-        return refused(e, request, lang)
+    return _act("reset", args, request)
 
 
 def lab_pause(request: gr.Request = None) -> bool:

@@ -88,6 +88,19 @@ def png_section() -> tuple:
     return box, drop
 
 
+def control_update(p, state: links.LinkState, linked: bool, fresh_seed: int | None) -> dict:
+    """One control of a model's panel or a linkable section: the link's value where the link names its model or
+    section, else a fresh seed in a seed box; hidden in teacher mode when its parameter is advanced."""
+    change = {}
+    if linked:
+        change["value"] = state.values[p.name]
+    elif p.name == "seed" and fresh_seed is not None:
+        change["value"] = fresh_seed
+    if state.teacher and p.advanced:
+        change["visible"] = False
+    return gr.update(**change)
+
+
 @dataclass
 class PageState:
     """The components that a link, a dropped PNG or teacher mode change, and how to compute their updates."""
@@ -140,14 +153,7 @@ class PageState:
             if target is not None and target.modality == pp.adapter.modality:
                 out[pp.panel] = gr.update(visible=pp.adapter is target)
             for p, control in zip(pp.adapter.params, pp.controls):
-                change = {}
-                if target is pp.adapter:
-                    change["value"] = state.values[p.name]
-                elif p.name == "seed" and fresh_seed is not None:
-                    change["value"] = fresh_seed
-                if state.teacher and p.advanced:
-                    change["visible"] = False
-                out[control] = gr.update(**change)
+                out[control] = control_update(p, state, target is pp.adapter, fresh_seed)
         for box in self.teacher_hidden:
             out[box] = gr.update(visible=False) if state.teacher else gr.update()
         comparing = state.model == COMPARE_LINK.id and bool(self.compare_controls)
@@ -160,14 +166,7 @@ class PageState:
             if section.box is not None:  # a section inside a tab is opened by its link
                 out[section.box] = gr.update(open=True) if state.model == section.target.id else gr.update()
             for p, control in zip(section.target.params, section.controls):
-                change = {}
-                if state.model == section.target.id:
-                    change["value"] = state.values[p.name]
-                elif p.name == "seed" and fresh_seed is not None:
-                    change["value"] = fresh_seed
-                if state.teacher and p.advanced:
-                    change["visible"] = False
-                out[control] = gr.update(**change)
+                out[control] = control_update(p, state, state.model == section.target.id, fresh_seed)
         return out
 
     def from_link(self, request: gr.Request) -> dict:

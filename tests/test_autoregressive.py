@@ -33,6 +33,21 @@ def test_fast_sampling_matches_the_full_network(model):
     assert torch.equal(model(canvas, y).argmax(1), canvas)
 
 
+@pytest.mark.parametrize("first_row", [0, 11])
+def test_row_by_row_column_by_column_probabilities_are_the_full_networks(model, first_row):
+    """Each pixel's probabilities, computed from the rows above and the columns to its left kept from earlier steps,
+    equal what the whole network gives on the finished picture (pixels never see later ones, so the final canvas
+    is what each saw); also when the top rows are given (a drawing's completion)."""
+    y = torch.tensor([0, 7, 3])
+    prefix = torch.randint(0, 4, (3, 28, 28), generator=torch.Generator().manual_seed(1))
+    rows = list(model.sample(y, torch.Generator().manual_seed(4), temperature=1.0, prefix=prefix, first_row=first_row))
+    canvas = rows[-1][1]
+    assert [r[0] for r in rows] == list(range(first_row, 28)) and torch.equal(canvas[:, :first_row], prefix[:, :first_row])
+    sampled = torch.stack([probs for _, _, probs in rows], dim=1)  # (B, rows drawn, W, levels)
+    full = torch.softmax(model(canvas, y), dim=1).permute(0, 2, 3, 1)[:, first_row:]
+    assert torch.allclose(sampled, full, atol=1e-5)
+
+
 def test_sampling_is_seeded_and_yields_every_row(model):
     def draw(seed):
         rows = list(model.sample(torch.tensor([1, 4]), torch.Generator().manual_seed(seed)))

@@ -78,8 +78,9 @@ def test_the_pixelcnn_gives_the_same_bytes_alone_and_in_any_batch(tiny_weights):
     adapter = Registry(tiny_weights).get("image/autoregressive")
     probe = dict(seed=2, num_images=3, label="any")
     others = [dict(seed=9, num_images=14, label="7"), dict(seed=4, num_images=1, label="0", temperature=0.0),
-              dict(seed=8, num_images=5, label="any", temperature=1.5)]  # 23 images: two chunks of 16
-    assert_same_alone_and_in_batches(adapter, probe, [others], min_largest=3)
+              dict(seed=8, num_images=5, label="any", temperature=1.5)] + \
+        [dict(seed=20 + s, num_images=16, label=str(s)) for s in range(3)]  # 68 images: two chunks of 64
+    assert_same_alone_and_in_batches(adapter, probe, [others[:3], others], min_largest=3)
 
 
 # -- the batcher ------------------------------------------------------------------------------------------------
@@ -173,8 +174,8 @@ def test_a_pixelcnn_request_joins_between_two_rows(tiny_weights):
     from genai_demo.models.pixelcnn import NextPixel, PixelEngine
 
     engine = PixelEngine(Registry(tiny_weights).get("image/autoregressive").load())
-    assert engine.admits([]) and engine.admits([NextPixel(0, None, [])])
-    assert not engine.admits([NextPixel(0, None, []), NextPixel(5, None, [])])
+    assert engine.admits([]) and engine.admits([NextPixel(0, None)])
+    assert not engine.admits([NextPixel(0, None), NextPixel(5, None)])
 
 
 def test_through_the_app_students_writing_at_once_get_what_each_gets_alone(app_url):

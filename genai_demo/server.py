@@ -31,7 +31,7 @@ import sys
 import threading
 
 from genai_demo.registry import Registry
-from genai_demo.runtime import freeze_heap, prefer_passive_waiting
+from genai_demo.runtime import configure_for_serving, freeze_heap
 from genai_demo.ui import build_demo
 from genai_demo.ui.page import launch_options
 from genai_demo.ui.mcp import fix_tool_outputs
@@ -203,5 +203,5 @@ def launch(args: argparse.Namespace, registry: Registry | None = None, demo=None
 
 
 def main(argv=None, prog: str | None = None, registry: Registry | None = None, demo=None) -> None:
-    prefer_passive_waiting()
+    configure_for_serving()
     launch(parse_args(argv, prog), registry, demo)

@@ -240,9 +240,9 @@ def serve(conn: Connection, settings: dict) -> None:
 def main(argv: list[str]) -> None:
     fd, settings, nice = int(argv[0]), json.loads(argv[1]), int(argv[2])
     os.nice(nice)
-    from genai_demo.runtime import prefer_passive_waiting
+    from genai_demo.runtime import configure_for_serving
 
-    prefer_passive_waiting()
+    configure_for_serving()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s (worker): %(message)s")
     serve(Connection(fd), settings)
 

@@ -148,3 +148,24 @@ def test_shared_results_are_byte_identical_to_running_alone(tiny_weights):
     results = run_together(shared, gan, [{"seed": 9, "num_images": 4}] * 8)
     assert shared.computed == 1
     assert all([im.tobytes() for im in r.images] == alone for r in results)
+
+
+def test_a_serving_process_runs_torch_on_one_thread_unless_told():
+    """The served app's processes default to one torch thread (the class's requests fill the cores side by side);
+    GENAI_THREADS still wins, and the CLI's default (every core) is unchanged."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("from genai_demo import runtime; {}; runtime.configure_torch(); import torch; "
+             "print(torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "GENAI_THREADS"}
+
+    def threads(setup: str, **extra) -> int:
+        out = subprocess.run([sys.executable, "-c", probe.format(setup)], env={**env, **extra}, capture_output=True,
+                             text=True, timeout=120, check=True)
+        return int(out.stdout.strip())
+
+    assert threads("runtime.configure_for_serving()") == 1
+    assert threads("runtime.configure_for_serving()", GENAI_THREADS="2") == 2
+    assert threads("pass") == (os.cpu_count() or 1)

@@ -22,6 +22,12 @@ def alt_text(caption: str, info: dict, lang: str) -> str:
     return i18n.message("image:alt", lang, digit=caption, family=family, seed=info.get("seed"))
 
 
+# Seconds between streamed pictures (the first and the last always go): ten a second is smooth to watch, and each
+# one is a gallery of PNGs that the server encodes and sends, CPU that the GAN and VAE, served in the same process,
+# would otherwise wait for (a PixelCNN request has 28 rows to show, a diffusion request one picture per step).
+IMAGE_STREAM_INTERVAL = 0.1
+
+
 def image_outputs(result, lang: str = "en") -> tuple:
     """The images, as PNG files that carry their settings, each captioned with what it is (also its alt text:
     "Generated digit 7, GAN, seed 12"), and a line naming the model, seed, time and size."""
@@ -41,7 +47,7 @@ def image_tab(models: list[ModelAdapter]) -> TabParts:
     outputs = [gallery, info, process]
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
-            picker, panels = picker_and_panels(models, outputs, image_outputs)
+            picker, panels = picker_and_panels(models, outputs, image_outputs, IMAGE_STREAM_INTERVAL)
         with gr.Column(scale=3):
             gallery.render()
             info.render()

@@ -79,3 +79,13 @@ def test_the_words_a_model_writes_into_its_results_are_declared_in_korean(tiny_w
                 assert HANGUL.search(i18n.said(text, "ko")), (adapter.id, text)
             else:
                 assert not re.search(r"[A-Za-z]{3,}", text), (adapter.id, text)  # digits only, nothing to translate
+
+
+def test_a_stopped_worker_or_ray_node_is_one_line_in_the_pages_language():
+    from genai_demo.worker import WorkerError
+
+    detail = "the Ray node running image/diffusion stopped or could not be reached (ActorDiedError); please try again"
+    english, korean = errors.for_page(WorkerError(detail), "en"), errors.for_page(WorkerError(detail), "ko")
+    assert english.startswith("The part of the server that runs this model stopped") and detail in english
+    assert korean.startswith("이 모델을 실행하는 서버의 한 부분이") and HANGUL.search(korean) and detail in korean
+    assert "\n" not in english + korean

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from genai_demo import i18n
 from genai_demo.contract import GenAIError, ModelUnavailable, Param, ParameterError, UnknownModel, shown_value
+from genai_demo.worker import WorkerError
 
 
 def allowed(p: Param, lang: str) -> str:
@@ -64,6 +65,8 @@ def for_page(error: Exception, lang: str) -> str:
         return i18n.message("error:unavailable", lang, detail=detail)
     if isinstance(error, UnknownModel):
         return i18n.message("error:unknown_model", lang, detail=detail)
+    if isinstance(error, WorkerError):  # the worker process or a Ray node stopped mid-request, or failed it
+        return i18n.message("error:worker", lang, detail=detail)
     if isinstance(error, GenAIError):
         return detail if lang == "en" else i18n.message("error:other", lang, detail=detail)
     return i18n.message("error:other", lang, detail=f"{type(error).__name__}: {str(error)[:200]}")

@@ -6,9 +6,9 @@ family draws and what it costs.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
-from genai_demo.contract import GenAIError, Param, seed_param
+from genai_demo.contract import GenAIError, ModelAdapter, Param, Result, seed_param
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import Registry
 
@@ -35,18 +35,22 @@ def validate(params: dict) -> dict:
     return {p.name: p.validate(params.get(p.name, p.default)) for p in PARAMS}
 
 
-def compare(registry: Registry, judge: DigitJudge, **params) -> Iterator[dict]:
+def compare(registry: Registry, judge: DigitJudge, run: Callable[[ModelAdapter, dict], Result] | None = None,
+            **params) -> Iterator[dict]:
     """Yield one record per model as it finishes: images, seconds per image, classifier accuracy and confidence.
 
+    ``run(adapter, params)`` makes one model's result (default: ``adapter.generate`` here; the app passes its
+    serving layer's, so each model runs where its own requests run and an identical request is computed once).
     A model that is unavailable yields a record with its reason instead, and the others still run.
     """
+    run = run or (lambda adapter, values: adapter.generate(**values))
     values = validate(params)
     digit = int(values["label"])
     for model_id in compared(registry):
         adapter = registry.get(model_id)
         record = {"model": model_id, "family": adapter.family}
         try:
-            result = adapter.generate(seed=values["seed"], num_images=values["num_images"], label=values["label"])
+            result = run(adapter, dict(seed=values["seed"], num_images=values["num_images"], label=values["label"]))
         except GenAIError as e:
             yield {**record, "error": str(e)}
             continue

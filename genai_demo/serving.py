@@ -204,6 +204,14 @@ class SharedResults:
                 return
             # the run was abandoned by its visitor: try again (this request may lead the next run)
 
+    def generate(self, adapter: ModelAdapter, params: dict) -> Result:
+        """``stream``'s final result (what the comparison and the quiz ask of a model): the worker for a slow model,
+        the cache, an identical run in flight."""
+        result = None
+        for result in self.stream(adapter, params):
+            pass
+        return result
+
     def _lead(self, adapter: ModelAdapter, values: dict, key: tuple, run: _Run) -> Iterator[Result]:
         result, finished = None, False
         stream = self.worker.stream(adapter.id, values) if self.runs_in_worker(adapter) else adapter.stream(**values)

@@ -46,3 +46,27 @@ def test_missing_classifier_is_a_clear_error(tmp_path):
 def test_compare_refuses_bad_input(tiny_weights, bad):
     with pytest.raises(GenAIError):
         list(compare.compare(Registry(tiny_weights), DigitJudge(tiny_weights), **bad))
+
+
+def test_through_the_serving_layer_each_model_runs_where_its_own_requests_run(tiny_weights):
+    """The app's comparison asks the serving layer: the slow models go to the worker (here a stand-in that runs them
+    and notes them), the quick ones stay in the server, and the images are those of a plain run."""
+    from genai_demo.serving import SharedResults, plan
+
+    registry = Registry(tiny_weights)
+
+    class Worker:
+        ran = []
+
+        def stream(self, model_id, values):
+            self.ran.append(model_id)
+            return registry.get(model_id).stream(**values)
+
+    shared = SharedResults()
+    shared.use_worker(Worker())
+    records = list(compare.compare(registry, DigitJudge(tiny_weights), shared.generate, seed=3, label="2", num_images=2))
+    plain = list(compare.compare(registry, DigitJudge(tiny_weights), seed=3, label="2", num_images=2))
+    slow = [m for m in compare.compared(registry) if plan(registry.get(m)).in_worker]
+    assert Worker.ran == slow and "image/autoregressive" in slow and "image/gan" not in slow
+    for served, alone in zip(records, plain):
+        assert [im.tobytes() for im in served["images"]] == [im.tobytes() for im in alone["images"]]

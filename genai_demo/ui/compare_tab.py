@@ -11,11 +11,13 @@ from genai_demo import compare, i18n, links
 from genai_demo.contract import GenAIError
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import Registry
+from genai_demo.serving import SHARED
 from genai_demo.ui import errors
 from genai_demo.ui.common import api_docstring, split_request, t, with_request
 from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
 
 
+COMPARE_AT_ONCE = 4  # comparisons in flight at once
 COMPARE_LINK = links.LinkTarget(compare.LINK_ID, "image", compare.PARAMS)  # ?tab=image&model=image/compare&seed=...
 
 
@@ -56,7 +58,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         params = dict(zip((p.name for p in compare.PARAMS), values))
         shown = {m: ([], i18n.message("compare:waiting", lang)) for m in compared}
         try:
-            for record in compare.compare(registry, judge, **params):
+            for record in compare.compare(registry, judge, SHARED.generate, **params):
                 if "error" in record:
                     shown[record["model"]] = ([], i18n.message("compare:unavailable", lang, error=record["error"]))
                 else:
@@ -75,8 +77,10 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
                                         "Each model's images, then each model's line: time per image, how often the "
                                         "digit classifier recognised the digit asked for, and its confidence.")
     with_request(run_compare, compare.PARAMS)
+    # Each model runs where its own requests run (the slow ones in the worker, batched with the class's): the
+    # comparison itself only waits and judges, so a few may wait at once in a lane of their own.
     button.click(run_compare, controls, galleries + notes, api_name="image_compare", preprocess=False,
-                 concurrency_limit=1, concurrency_id="heavy")  # it runs all four models
+                 concurrency_limit=COMPARE_AT_ONCE, concurrency_id="compare")
     # As for a model: Compare writes its settings into the address bar, Copy link also onto the clipboard.
     button.click(None, controls, None, js=link_js(COMPARE_LINK, copy=False), api_visibility="private", queue=False)
     copy.click(None, controls, link, js=link_js(COMPARE_LINK, copy=True), api_visibility="private", queue=False)

@@ -20,14 +20,6 @@ from genai_demo.ui.common import api_docstring, md_escape, split_request, t, wit
 from genai_demo.ui.panel import SectionParts, link_js, make_control, new_seed, seed_control
 
 
-def _final(adapter, values):
-    """The final result of one request, through the serving layer (the worker for a slow family, the cache)."""
-    result = None
-    for result in SHARED.stream(adapter, values):
-        pass
-    return result
-
-
 def gan_critic(registry):
     """The GAN's discriminator as the quiz's critic, or None if this server has no GAN."""
     gan = next((m for m in registry if m.family == "GAN" and m.compared and m.unavailable_reason() is None), None)
@@ -128,7 +120,7 @@ def quiz_tab(registry, judge) -> SectionParts | None:
             yield (i18n.message("quiz:drawing", lang, family=family_name(valid["family"], registry, lang)), [], "",
                    gr.skip(), gr.skip())
             q = quiz.make_quiz(registry.get(valid["family"]), valid["seed"], judge=judge, critic=critic,
-                               generate=_final)
+                               generate=SHARED.generate)
         except GenAIError as e:
             yield refuse(e, request, lang, 5, 2)
             return

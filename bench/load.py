@@ -34,7 +34,6 @@ this machine (``ray::ServeReplica:genai-*`` processes).
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import resource

@@ -14,6 +14,14 @@ The verdict line checks issue 13's target for the few-step student: at least 10x
 default 20-step DPM-Solver++ with guidance (40), accuracy within 3 points of DDPM-1000's and a Frechet distance at
 most 1.5x DDPM-1000's.
 
+``--seed-sets N --compare``: the question of making the student the default. The same labels from N disjoint sets of
+seeds (set k starts at seed 5000 + 10,000 k), each setting measured on each set: the table gives the mean and the
+spread (sample standard deviation over the sets) of accuracy and distance, and the student's differences to the
+20-step DPM-Solver++ baseline paired by set (same seeds, same labels, same start noise), with their spread. The
+verdict calls the student as good where its accuracy is not lower, and its distance not higher, by more than twice
+the spread of the paired differences. ``--compare`` keeps only the baseline and the student's rows (DDPM-1000 at
+hundreds of digits is too slow for a CPU: 2,000 calls per image).
+
 ``--cache FILE`` keeps each setting's accuracy and distance (a pure function of the weights, the setting, the seeds
 and the number of digits) in a JSON file, so DDPM-1000 (2,000 network calls per image) is not redrawn for every
 run: the rows read from it say "cached", and their times are those of the run that drew them.
@@ -50,6 +58,8 @@ SETTINGS = (
     ("DDIM", 20, None), ("DDPM", 50, None), ("DDPM", 1000, None), ("DDPM", 1000, OLD_GUIDANCE),
     (STUDENT, 4, None), (STUDENT, 2, None), (STUDENT, 1, None),
 )
+SEED_BASE, SEED_SET_STRIDE = 5000, 10_000  # set k's seeds: 5000 + 10,000 k + 100 digit + start
+BASELINE = ("DPM-Solver++", 20)  # the default before the student: what --seed-sets compares the student with
 DEFAULT_CALLS = 20 * 2  # the default before issue 13: 20 steps of DPM-Solver++, two calls each for guidance
 
 
@@ -65,13 +75,14 @@ def files_version(adapter, names) -> str:
     return h.hexdigest()[:12]
 
 
-def measure(adapter, clf, real_feats, sampler, steps, guidance, per_digit) -> dict:
+def measure(adapter, clf, real_feats, sampler, steps, guidance, per_digit, seed_set: int = 0) -> dict:
     images, asked, seconds = [], [], 0.0
     for digit in range(10):
         for start in range(0, per_digit, 50):
             n = min(50, per_digit - start)
             t = time.perf_counter()
-            r = adapter.generate(seed=5000 + 100 * digit + start, num_images=n, label=str(digit), scheduler=sampler,
+            seed = SEED_BASE + SEED_SET_STRIDE * seed_set + 100 * digit + start
+            r = adapter.generate(seed=seed, num_images=n, label=str(digit), scheduler=sampler,
                                  num_inference_steps=steps, guidance_scale=guidance)
             seconds += time.perf_counter() - t
             images += [np.asarray(im) for im in r.images]
@@ -95,6 +106,11 @@ def main() -> None:
                         "'Distilled' or 'DDPM 1000 1.5'")
     parser.add_argument("--skip", help="leave out the settings whose 'sampler steps guidance' contains this text "
                         "(or any of these, separated by commas)")
+    parser.add_argument("--seed-sets", type=int, default=1, metavar="N", help="measure each setting on N disjoint "
+                        "sets of seeds (same labels): means, spreads, and the student's paired differences to "
+                        "DPM-Solver++ 20 steps")
+    parser.add_argument("--compare", action="store_true", help="only DPM-Solver++ 20 steps at the default guidance "
+                        "and the student's rows (4 and 2 steps, and 1)")
     parser.add_argument("--cache", help="JSON file of measured settings, read and extended")
     parser.add_argument("--timing", type=int, metavar="ROUNDS", help="also time the default setting and the "
                         "student's, 16 images a request, this many interleaved rounds")
@@ -111,6 +127,8 @@ def main() -> None:
     else:
         settings = [(s, n, default if g is None else g) for s, n, g in SETTINGS]
         settings = list(dict.fromkeys(settings))  # the old guidance may be the default
+    if args.compare:
+        settings = [s for s in settings if s == (*BASELINE, default) or s[0] == STUDENT]
     if args.only:
         settings = [s for s in settings if args.only in f"{s[0]} {s[1]} {s[2]:g}"]
     if args.skip:
@@ -122,18 +140,25 @@ def main() -> None:
 
     cache_path = Path(args.cache) if args.cache else None
     cache = json.loads(cache_path.read_text()) if cache_path and cache_path.exists() else {}
-    rows = []
+    rows, per_set = [], {}
     for sampler, steps, guidance in settings:
         # The student's guidance is built in: its rows are the same whatever guidance is asked for.
         files = adapter.STUDENT_FILES if sampler == STUDENT else adapter.TEACHER_FILES
         key = f"{files_version(adapter, files)} {sampler} {steps} {'-' if sampler == STUDENT else guidance} {args.per_digit}"
-        cached = key in cache
-        if not cached:
-            cache[key] = measure(adapter, clf, real_feats, sampler, steps, guidance, args.per_digit)
-            if cache_path:
-                cache_path.write_text(json.dumps(cache, indent=1) + "\n")
-        rows.append((sampler, steps, guidance, cached, cache[key]))
-        print(f"  done: {sampler} {steps} steps, guidance {guidance}{' (cached)' if cached else ''}", file=sys.stderr)
+        for k in range(args.seed_sets):
+            set_key = key + (f" set{k}" if k else "")  # set 0 is the seeds of a run without --seed-sets
+            cached = set_key in cache
+            if not cached:
+                cache[set_key] = measure(adapter, clf, real_feats, sampler, steps, guidance, args.per_digit, k)
+                if cache_path:
+                    cache_path.write_text(json.dumps(cache, indent=1) + "\n")
+            per_set.setdefault((sampler, steps, guidance), []).append(cache[set_key])
+            print(f"  done: {sampler} {steps} steps, guidance {guidance}, seed set {k}{' (cached)' if cached else ''}",
+                  file=sys.stderr)
+        rows.append((sampler, steps, guidance, cached, per_set[(sampler, steps, guidance)][0]))
+    if args.seed_sets > 1:
+        report_seed_sets(per_set, (*BASELINE, default), args.per_digit)
+        return
 
     ref = next((r[4] for r in rows if r[:3] == ("DDPM", 1000, default)), None)
     print(f"\ndefault guidance_scale {default}; {args.per_digit * 10} samples per setting, same seeds; FD: Frechet "
@@ -168,6 +193,49 @@ def main() -> None:
     students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
     if args.write_card and students:
         write_card(adapter, students, ref, default, args.per_digit)
+
+
+def spread(values) -> tuple[float, float]:
+    return statistics.mean(values), statistics.stdev(values)
+
+
+def report_seed_sets(per_set: dict, baseline: tuple, per_digit: int) -> None:
+    """Mean +- spread over the seed sets, and each row's differences to the baseline paired by seed set."""
+    n_sets = len(next(iter(per_set.values())))
+    base = per_set.get(baseline)
+    print(f"\n{per_digit * 10} samples per setting and seed set, {n_sets} disjoint seed sets, the same labels; "
+          f"mean +- standard deviation over the sets; FD: Frechet distance to 2,000 real MNIST digits in the "
+          f"classifier's features (lower is better); differences are paired by seed set against "
+          f"{baseline[0]} {baseline[1]} steps, guidance {baseline[2]:g}")
+    header = (f"{'sampler':<14} {'steps':>5} {'guidance':>8} {'calls':>5} {'accuracy':>15} {'FD':>15} "
+              f"{'accuracy diff':>16} {'FD diff':>15} {'FD ratio':>8} {'ms/image':>9}")
+    print(header + "\n" + "-" * len(header))
+    for (sampler, steps, guidance), ms in per_set.items():
+        acc, fd = spread([m["accuracy"] for m in ms]), spread([m["fd"] for m in ms])
+        shown_guidance = f"{guidance:g}" if sampler != STUDENT else "built in"
+        line = (f"{sampler:<14} {steps:>5} {shown_guidance:>8} {network_calls(sampler, steps, guidance):>5} "
+                f"{acc[0]:>7.1%} +-{acc[1]:>5.1%} {fd[0]:>8.2f} +-{fd[1]:>4.2f}")
+        if base and (sampler, steps, guidance) != baseline:
+            d_acc = spread([(m["accuracy"] - b["accuracy"]) * 100 for m, b in zip(ms, base)])
+            d_fd = spread([m["fd"] - b["fd"] for m, b in zip(ms, base)])
+            ratio = statistics.mean(m["fd"] / b["fd"] for m, b in zip(ms, base))
+            line += f" {d_acc[0]:>+7.1f}p +-{d_acc[1]:>4.1f}p {d_fd[0]:>+8.2f} +-{d_fd[1]:>4.2f} {ratio:>8.2f}"
+        else:
+            line += f" {'(baseline)':>16} {'':>15} {'':>8}"
+        print(line + f" {statistics.median(m['ms'] for m in ms):>9.1f}")
+    if not base:
+        return
+    for (sampler, steps, guidance), ms in per_set.items():
+        if sampler != STUDENT:
+            continue
+        d_acc = spread([(m["accuracy"] - b["accuracy"]) * 100 for m, b in zip(ms, base)])
+        d_fd = spread([m["fd"] - b["fd"] for m, b in zip(ms, base)])
+        checks = {f"accuracy {d_acc[0]:+.1f} points (allowed down to {-2 * d_acc[1]:.1f})":
+                  d_acc[0] >= -2 * d_acc[1],
+                  f"FD {d_fd[0]:+.2f} (allowed up to +{2 * d_fd[1]:.2f})": d_fd[0] <= 2 * d_fd[1]}
+        verdict = "as good as" if all(checks.values()) else "worse than"
+        print(f"{sampler} {steps} steps is {verdict} {baseline[0]} {baseline[1]} steps: "
+              + ", ".join(f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
 
 
 def timing(adapter, settings, repeats: int, num_images: int = 16) -> dict:

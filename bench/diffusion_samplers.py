@@ -52,7 +52,8 @@ from genai_demo.registry import Registry  # noqa: E402
 from genai_demo.runtime import configure_torch  # noqa: E402
 
 OLD_GUIDANCE = 3.0  # the default before issue 13
-# (sampler, steps, guidance); guidance None is the app's default. The first is the app's default setting.
+# (sampler, steps, guidance); guidance None is the app's default. The first is DPM-Solver++ with 20 steps, the
+# default before the student (BASELINE); the app's default is now the student's 4 steps.
 SETTINGS = (
     ("DPM-Solver++", 20, None), ("DPM-Solver++", 20, OLD_GUIDANCE), ("DPM-Solver++", 10, None), ("DDIM", 50, None),
     ("DDIM", 20, None), ("DDPM", 50, None), ("DDPM", 1000, None), ("DDPM", 1000, OLD_GUIDANCE),
@@ -156,42 +157,44 @@ def main() -> None:
             print(f"  done: {sampler} {steps} steps, guidance {guidance}, seed set {k}{' (cached)' if cached else ''}",
                   file=sys.stderr)
         rows.append((sampler, steps, guidance, cached, per_set[(sampler, steps, guidance)][0]))
+    ref = None
     if args.seed_sets > 1:
         report_seed_sets(per_set, (*BASELINE, default), args.per_digit)
-        return
-
-    ref = next((r[4] for r in rows if r[:3] == ("DDPM", 1000, default)), None)
-    print(f"\ndefault guidance_scale {default}; {args.per_digit * 10} samples per setting, same seeds; FD: Frechet "
-          f"distance to real MNIST digits in the classifier's features (lower is better)"
-          + ("" if ref else "; no DDPM-1000 row at the default guidance, so no ratios"))
-    header = (f"{'sampler':<14} {'steps':>5} {'guidance':>8} {'calls':>5} {'accuracy':>8} {'vs DDPM-1000':>12} "
-              f"{'FD':>7} {'FD ratio':>8} {'ms/image':>9}")
-    print(header + "\n" + "-" * len(header))
-    for sampler, steps, guidance, cached, m in rows:
-        shown_guidance = f"{guidance:g}" if sampler != STUDENT else "built in"
-        vs = f"{(m['accuracy'] - ref['accuracy']) * 100:>+11.1f}p" if ref else f"{'-':>12}"
-        ratio = f"{m['fd'] / ref['fd']:>8.2f}" if ref else f"{'-':>8}"
-        print(f"{sampler:<14} {steps:>5} {shown_guidance:>8} {network_calls(sampler, steps, guidance):>5} "
-              f"{m['accuracy']:>8.1%} {vs} {m['fd']:>7.2f} {ratio} {m['ms']:>9.1f}{'  (cached)' if cached else ''}")
-    if ref:
-        for sampler, steps, guidance, _, m in rows:
-            if sampler != STUDENT:
-                continue
-            calls = network_calls(sampler, steps, guidance)
-            checks = {f"{DEFAULT_CALLS / calls:.0f}x fewer calls than {DEFAULT_CALLS}": calls * 10 <= DEFAULT_CALLS,
-                      f"accuracy {(m['accuracy'] - ref['accuracy']) * 100:+.1f} points": m["accuracy"] >= ref["accuracy"] - 0.03,
-                      f"FD {m['fd'] / ref['fd']:.2f}x DDPM-1000's": m["fd"] <= 1.5 * ref["fd"]}
-            verdict = "meets" if all(checks.values()) else "misses"
-            print(f"{sampler} {steps} steps {verdict} the target: " + ", ".join(
-                f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
+    else:
+        ref = next((r[4] for r in rows if r[:3] == ("DDPM", 1000, default)), None)
+        print(f"\ndefault guidance_scale {default}; {args.per_digit * 10} samples per setting, same seeds; FD: Frechet "
+              f"distance to real MNIST digits in the classifier's features (lower is better)"
+              + ("" if ref else "; no DDPM-1000 row at the default guidance, so no ratios"))
+        header = (f"{'sampler':<14} {'steps':>5} {'guidance':>8} {'calls':>5} {'accuracy':>8} {'vs DDPM-1000':>12} "
+                  f"{'FD':>7} {'FD ratio':>8} {'ms/image':>9}")
+        print(header + "\n" + "-" * len(header))
+        for sampler, steps, guidance, cached, m in rows:
+            shown_guidance = f"{guidance:g}" if sampler != STUDENT else "built in"
+            vs = f"{(m['accuracy'] - ref['accuracy']) * 100:>+11.1f}p" if ref else f"{'-':>12}"
+            ratio = f"{m['fd'] / ref['fd']:>8.2f}" if ref else f"{'-':>8}"
+            print(f"{sampler:<14} {steps:>5} {shown_guidance:>8} {network_calls(sampler, steps, guidance):>5} "
+                  f"{m['accuracy']:>8.1%} {vs} {m['fd']:>7.2f} {ratio} {m['ms']:>9.1f}{'  (cached)' if cached else ''}")
+        if ref:
+            for sampler, steps, guidance, _, m in rows:
+                if sampler != STUDENT:
+                    continue
+                calls = network_calls(sampler, steps, guidance)
+                checks = {f"{DEFAULT_CALLS / calls:.0f}x fewer calls than {DEFAULT_CALLS}": calls * 10 <= DEFAULT_CALLS,
+                          f"accuracy {(m['accuracy'] - ref['accuracy']) * 100:+.1f} points": m["accuracy"] >= ref["accuracy"] - 0.03,
+                          f"FD {m['fd'] / ref['fd']:.2f}x DDPM-1000's": m["fd"] <= 1.5 * ref["fd"]}
+                verdict = "meets" if all(checks.values()) else "misses"
+                print(f"{sampler} {steps} steps {verdict} the target: " + ", ".join(
+                    f"{k} ({'yes' if ok else 'no'})" for k, ok in checks.items()))
     if args.timing:
-        app_default = (SETTINGS[0][0], SETTINGS[0][1], default)
-        timed = timing(adapter, [app_default] + [s for s in settings if s[0] == STUDENT], args.timing)
-        for sampler, steps, _, _, m in rows:  # the card's times: the medians, not the quality run's
+        timed = timing(adapter, [(*BASELINE, default)] + [s for s in settings if s[0] == STUDENT], args.timing)
+        for (sampler, steps, _), ms in per_set.items():  # the card's times: the medians, not the quality run's
             if sampler == STUDENT:
-                m["ms"] = 1000 * timed[(sampler, steps, default)] / 16
+                for m in ms:
+                    m["ms"] = 1000 * timed[(sampler, steps, default)] / 16
     students = [(steps, m) for sampler, steps, _, _, m in rows if sampler == STUDENT]
-    if args.write_card and students:
+    if args.write_card and args.seed_sets > 1 and (*BASELINE, default) in per_set:
+        write_card_seed_sets(adapter, per_set, (*BASELINE, default), args.per_digit)
+    elif args.write_card and students:
         write_card(adapter, students, ref, default, args.per_digit)
 
 
@@ -255,6 +258,46 @@ def timing(adapter, settings, repeats: int, num_images: int = 16) -> dict:
         print(f"  {s[0]} {s[1]} steps: {median:.2f} s ({1000 * median / num_images:.0f} ms per image), "
               f"{base / median:.1f}x as fast as {settings[0][0]} {settings[0][1]} steps")
     return {s: statistics.median(times) for s, times in seconds.items()}
+
+
+def write_card_seed_sets(adapter, per_set: dict, baseline: tuple, per_digit: int) -> None:
+    """The student's figures over the seed sets (mean +- spread), and its differences to the 20-step DPM-Solver++
+    baseline paired by set, as its scores.json and model card."""
+    from genai_demo.train.common import write_model_card, write_scores
+
+    base = per_set[baseline]
+    students = [(steps, ms) for (sampler, steps, _), ms in per_set.items() if sampler == STUDENT]
+    steps = " / ".join(str(n) for n, _ in students)
+    n_sets = len(base)
+
+    def each(value, fmt="{:.2f}", scale=1.0) -> str:
+        return " / ".join(fmt.format(*(x * scale for x in spread([value(m, b) for m, b in zip(ms, base)])))
+                          for _, ms in students)
+
+    samples = f"{per_digit * 10} samples in each of {n_sets} disjoint seed sets; mean +- standard deviation over the sets"
+    figures = {
+        "settings": json.dumps({"scheduler": STUDENT, "guidance_scale": baseline[2], "guidance": "built in"}),
+        f"network calls per image, {steps} steps": f"{steps} (DPM-Solver++ with 20 steps and guidance: {DEFAULT_CALLS})",
+        f"classifier accuracy on the requested digit, {steps} steps":
+            each(lambda m, b: m["accuracy"], "{:.1f}% +- {:.1f}", 100) + f" ({samples})",
+        f"Frechet distance in classifier features (lower is better), {steps} steps":
+            each(lambda m, b: m["fd"], "{:.2f} +- {:.2f}"),
+        f"accuracy minus DPM-Solver++ 20 steps' (same seeds), {steps} steps":
+            each(lambda m, b: m["accuracy"] - b["accuracy"], "{:+.1f} +- {:.1f} points", 100),
+        f"Frechet distance minus DPM-Solver++ 20 steps' (same seeds), {steps} steps":
+            each(lambda m, b: m["fd"] - b["fd"], "{:+.2f} +- {:.2f}"),
+        f"milliseconds per image, {steps} steps": " / ".join(
+            f"{statistics.median(m['ms'] for m in ms):.0f}" for _, ms in students) + " ms",
+        "DPM-Solver++ with 20 steps and guidance 1.5 (the default before the student), classifier accuracy":
+            "{:.1f}% +- {:.1f}".format(*(100 * x for x in spread([b["accuracy"] for b in base]))),
+        "DPM-Solver++ with 20 steps and guidance 1.5 (the default before the student), Frechet distance":
+            "{:.2f} +- {:.2f}".format(*spread([b["fd"] for b in base])),
+    }
+    folder = adapter.weights_dir / "student"
+    write_scores(folder, f"python bench/diffusion_samplers.py --per-digit {per_digit} --seed-sets {n_sets} --compare "
+                         "--write-card", figures, threads=torch.get_num_threads())
+    write_model_card(folder)
+    print(f"wrote {folder / 'scores.json'} and its README.md")
 
 
 def write_card(adapter, students, ref, guidance, per_digit) -> None:

@@ -207,6 +207,21 @@ def test_the_default_request_is_the_students_4_steps_and_the_same_seed_gives_the
     assert [im.tobytes() for im in other.images] != [im.tobytes() for im in first.images]
 
 
+def test_the_students_default_leaves_the_heavy_lane(diffusion, tiny_weights, tmp_path):
+    """The serving layer plans from the default request's cost: the student's 4 calls per image (16 images about
+    0.34 s) run in the worker, two at a time in the model's own lane; DPM-Solver++'s 40 (about 3.4 s) took the one
+    heavy slot that the PixelCNN and the comparison share."""
+    import shutil
+
+    from genai_demo.serving import plan
+
+    assert diffusion.estimate_seconds(diffusion.validate({})) == pytest.approx(0.336)
+    assert plan(diffusion) == type(plan(diffusion))(in_worker=True, concurrency_limit=2)
+    shutil.copytree(tiny_weights / "image-diffusion", tmp_path / "image-diffusion", ignore=shutil.ignore_patterns("student"))
+    without_student = Registry(tmp_path).get("image/diffusion")  # its default: DPM-Solver++, 20 steps
+    assert plan(without_student).concurrency_id == "heavy"
+
+
 @pytest.mark.parametrize("given,steps,guidance", [
     ({}, 4, 1.5), ({"scheduler": "DPM-Solver++"}, 20, 1.5), ({"scheduler": "DDIM"}, 50, 1.5),
     ({"scheduler": "DDPM"}, 200, 1.5), ({"scheduler": "DPM-Solver++", "num_inference_steps": 7}, 7, 1.5),

@@ -150,6 +150,8 @@ def test_the_diffusion_default_is_the_distilled_student_and_named_settings_get_w
     parameters = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/image_diffusion"]
     defaults = {p["parameter_name"]: p["parameter_default"] for p in parameters["parameters"]}
     assert (defaults["scheduler"], defaults["num_inference_steps"], defaults["guidance_scale"]) == ("Distilled", 4, 1.5)
+    steps = next(p for p in parameters["parameters"] if p["parameter_name"] == "num_inference_steps")
+    assert "Each scheduler has its own: Distilled 4 (1-4), DPM-Solver++ 20, DDIM 50, DDPM 200" in str(steps)
 
     def pixels(gallery) -> list:
         return [np.asarray(Image.open(g["image"] if isinstance(g, dict) else g[0])).tobytes() for g in gallery]

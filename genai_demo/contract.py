@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 # The parameters' part of the contract, re-exported so that models import everything from here.
-from genai_demo.params import (KINDS, MAX_SEED, GenAIError, Param, ParameterError, Preset,  # noqa: F401
-                               seed_param, shown_value)
+from genai_demo.params import (KINDS, MAX_SEED, Follows, GenAIError, Param, ParameterError, Preset,  # noqa: F401
+                               filled, seed_param, shown_value)
 
 # One load at a time in a process: transformers' lazy imports are not safe when two threads first touch the same
 # name at once (two models loading together got "cannot import name 'GPT2LMHeadModel'"), and a failed load is kept.
 LOADING = threading.RLock()
 
-__all__ = ["KINDS", "MAX_SEED", "GenAIError", "ModelAdapter", "ModelUnavailable", "Param", "ParameterError", "Preset",
+__all__ = ["KINDS", "MAX_SEED", "Follows", "GenAIError", "ModelAdapter", "ModelUnavailable", "Param", "ParameterError", "Preset",
            "Result", "UnknownModel", "seed_param", "shown_value"]
 
 WEIGHTS_ENV = "GENAI_WEIGHTS_DIR"
@@ -201,7 +201,8 @@ class ModelAdapter:
         unknown = sorted(set(params) - known)
         if unknown:
             raise ParameterError(f"{self.id} has no parameter {', '.join(unknown)}; its parameters are {', '.join(sorted(known))}")
-        return {p.name: p.validate(params.get(p.name, p.default)) for p in self.params}
+        values = filled(self.params, params)  # a follower left out takes its choice's value (Param.follows)
+        return {p.name: p.validate(values[p.name]) for p in self.params}
 
     # -- loading -------------------------------------------------------------
     def load(self):

@@ -167,6 +167,12 @@ def choice_key(model_id: str, p, value: str) -> str:
     return f"{model_id}:{p.name}:choice:{p.choices.index(value)}"
 
 
+def fixed_key(model_id: str, p, choice: str) -> str:
+    """The key of the line a parameter's control shows while another parameter's ``choice`` fixes it
+    (``Param.follows``): ``image/diffusion:guidance_scale:fixed:0``."""
+    return f"{model_id}:{p.name}:fixed:{list(p.follows.fixed).index(choice)}"
+
+
 def param_words(p, lang: str) -> tuple[str, str]:
     """A parameter's label and help in ``lang``, from its declaration (English where it declares none)."""
     return p.translations.get(lang, (p.display_label, p.help))
@@ -187,6 +193,8 @@ def register_params(model_id: str, params: Iterable) -> None:
             table[param_key(model_id, p.name, "help")] = plain(help_text)
             for value, shown in choice_names(p, lang).items():
                 table[choice_key(model_id, p, value)] = plain(shown)
+            for choice, why in (p.follows.fixed if p.follows else {}).items():
+                table[fixed_key(model_id, p, choice)] = plain(why.get(lang) or why[DEFAULT_LANGUAGE])
     register(tables, replace=True)
 
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from genai_demo import i18n
-from genai_demo.contract import Preset
+from genai_demo.contract import Preset, filled
 
 
 def presets_for(adapter) -> tuple[Preset, ...]:
@@ -30,9 +30,9 @@ def presets_for(adapter) -> tuple[Preset, ...]:
 
 
 def preset_values(adapter, preset: Preset, seed=None) -> dict:
-    """Every parameter's value under a preset: its own values, the defaults for the rest, the seed kept."""
-    values = {p.name: p.default for p in adapter.params}
-    values.update(preset.values)
+    """Every parameter's value under a preset: its own values, the defaults for the rest (a parameter that follows
+    another's choice: that choice's value), the seed kept."""
+    values = filled(adapter.params, preset.values)
     if seed is not None and "seed" in values:
         values["seed"] = seed
     return values

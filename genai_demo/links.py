@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlencode
 
-from genai_demo.contract import ParameterError
+from genai_demo.contract import ParameterError, filled
 from genai_demo import i18n
 
 RESERVED = ("tab", "model", "lang", "teacher")
@@ -99,17 +99,27 @@ def build_query(model_id: str, values: Mapping, *, tab: str | None = None, lang:
 
 
 def validate_values(adapter, raw: Mapping, lang: str) -> tuple[dict, list[str]]:
-    """Every parameter of ``adapter``: ``raw``'s value where it is valid, else the default (with a reason)."""
-    values, problems = {}, []
+    """Every parameter of ``adapter``: ``raw``'s value where it is valid, else the default (with a reason). A
+    parameter that follows another's choice (``Param.follows``: the diffusion model's steps follow its sampler) takes
+    that choice's value where it is missing, or where the model refuses it with that choice (with a reason)."""
+    given, bad = {}, []
     for p in adapter.params:
-        if p.name not in raw:
-            values[p.name] = p.default
-            continue
+        if p.name in raw:
+            try:
+                given[p.name] = p.validate(raw[p.name])
+            except ParameterError as e:
+                bad.append((p.name, e))
+    values = filled(adapter.params, given)
+    problems = [i18n.message("link:bad_value", lang, error=str(e), default=values[name]) for name, e in bad]
+    followers = {p.name: p for p in adapter.params if p.follows is not None}
+    if followers and hasattr(adapter, "validate"):
         try:
-            values[p.name] = p.validate(raw[p.name])
-        except ParameterError as e:
-            values[p.name] = p.default
-            problems.append(i18n.message("link:bad_value", lang, error=str(e), default=p.default))
+            adapter.validate(values)
+        except ParameterError as e:  # e.g. 20 steps for the 4-step sampler: that sampler's own number of steps
+            p = followers.get(getattr(e.param, "name", None))
+            if p is not None:
+                values[p.name] = p.follows.default(p, values[p.follows.on])
+                problems.append(i18n.message("link:bad_value", lang, error=str(e), default=values[p.name]))
     unknown = sorted(set(raw) - {p.name for p in adapter.params})
     if unknown:
         names = ", ".join(shown(n, 24) for n in unknown[:5]) + (", ..." if len(unknown) > 5 else "")

@@ -35,6 +35,31 @@ class ParameterError(GenAIError, ValueError):
 
 
 @dataclass(frozen=True)
+class Follows:
+    """How a parameter's control follows another parameter's choice on the page (``on``, a choice parameter of the
+    same model): for a choice in ``ranges``, its own ``minimum``, ``maximum`` and ``value`` (each optional: the
+    parameter's own bounds where left out; ``value`` is what the control takes when that choice is picked, and what a
+    link or a caller that leaves this parameter out gets); for a choice in ``fixed``, the control cannot be moved and
+    says why, per language ({"en": ..., "ko": ...}). What is allowed is still the model's ``validate``'s business:
+    this is what the page shows and what a missing value becomes."""
+
+    on: str
+    ranges: dict = field(default_factory=dict)  # choice -> {"minimum": 1, "maximum": 4, "value": 4}
+    fixed: dict = field(default_factory=dict)  # choice -> {"en": why, "ko": why}
+
+    def view(self, p: "Param", choice: str) -> dict:
+        """The control of ``p`` while ``on`` is ``choice``: minimum, maximum, value (None: keep it) and fixed."""
+        own = self.ranges.get(choice, {})
+        return {"minimum": own.get("minimum", p.minimum), "maximum": own.get("maximum", p.maximum),
+                "value": own.get("value"), "fixed": choice in self.fixed}
+
+    def default(self, p: "Param", choice: str):
+        """The value of ``p`` where it is not given, with ``on`` at ``choice``."""
+        value = self.ranges.get(choice, {}).get("value")
+        return p.default if value is None else value
+
+
+@dataclass(frozen=True)
 class Param:
     """One control of a model: what the UI shows, what the CLI accepts, what the API checks."""
 
@@ -53,6 +78,8 @@ class Param:
     translations: dict = field(default_factory=dict, compare=False)
     # How the page names a choice, per language (the value itself stays the API's): {"ko": {"major": "장조"}}.
     choice_names: dict = field(default_factory=dict, compare=False)
+    # How the page's control follows another parameter's choice (its range, its value, or fixed), if it does.
+    follows: Follows | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -125,6 +152,16 @@ class Param:
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, (), "", {})}
+
+
+def filled(params, given: dict) -> dict:
+    """Every parameter's value, not yet validated: ``given``'s where it has one, else the default, or for a parameter
+    that follows another's choice (``Param.follows``) that choice's value (DPM-Solver++ without steps: its 20)."""
+    values = {p.name: given[p.name] if p.name in given else p.default for p in params}
+    for p in params:
+        if p.follows is not None and p.name not in given and p.follows.on in values:
+            values[p.name] = p.follows.default(p, values[p.follows.on])
+    return values
 
 
 def _fmt(x: float | None) -> str:

@@ -139,6 +139,34 @@ def test_diffusion_streams_through_the_api(client):
     assert outputs[0][0][0]["caption"] == "step 1 of 6"
 
 
+def test_the_diffusion_default_is_the_distilled_student_and_named_settings_get_what_they_always_got(client):
+    """A caller that names nothing gets the student's 4 steps (the same pixels as naming them); a caller that names
+    DPM-Solver++ with 20 steps and guidance 1.5, the default before, gets exactly what that sampler draws."""
+    import numpy as np
+
+    from genai_demo.registry import Registry
+    from genai_demo.ui.image_tab import image_outputs
+
+    parameters = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/image_diffusion"]
+    defaults = {p["parameter_name"]: p["parameter_default"] for p in parameters["parameters"]}
+    assert (defaults["scheduler"], defaults["num_inference_steps"], defaults["guidance_scale"]) == ("Distilled", 4, 1.5)
+    steps = next(p for p in parameters["parameters"] if p["parameter_name"] == "num_inference_steps")
+    assert "Each scheduler has its own: Distilled 4 (1-4), DPM-Solver++ 20, DDIM 50, DDPM 200" in str(steps)
+
+    def pixels(gallery) -> list:
+        return [np.asarray(Image.open(g["image"] if isinstance(g, dict) else g[0])).tobytes() for g in gallery]
+
+    plain, _ = client.predict(seed=9, num_images=2, label="4", api_name="/image_diffusion")
+    named, _ = client.predict(seed=9, num_images=2, label="4", scheduler="Distilled", num_inference_steps=4,
+                              api_name="/image_diffusion")
+    assert pixels(plain) == pixels(named)
+    teacher = dict(seed=9, num_images=2, label="4", scheduler="DPM-Solver++", num_inference_steps=20,
+                   guidance_scale=1.5, eta=0.0)
+    served, _ = client.predict(**teacher, api_name="/image_diffusion")
+    here, _, _ = image_outputs(Registry().get("image/diffusion").generate(**teacher))  # the same shipped weights
+    assert pixels(served) == pixels(here) != pixels(plain)
+
+
 def test_compare_returns_every_family_judged(client):
     out = client.predict(seed=3, label="7", num_images=2, api_name="/image_compare")
     galleries, notes = out[:4], out[4:]

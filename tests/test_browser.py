@@ -263,3 +263,42 @@ def test_the_page_opens_with_a_result_before_any_click(browser, app_url, request
         if request.session.testsfailed > failed_before:
             save_failure(page, request.node.name, [])
         context.close()
+
+
+def test_the_diffusion_steps_and_guidance_follow_the_sampling_method(page):
+    """The default is the distilled student: steps 1-4 (4), guidance fixed at its built-in 1.5 with a line saying
+    why. Picking DPM-Solver++ brings back its own 20 steps and a movable guidance; what Generate sends is what the
+    controls show; picking the student again puts the steps back at 4."""
+    ui = playground(page)
+    model_radio(page).get_by_role("radio", name="diffusion: image/diffusion").check()
+    expect_available(ui)
+    steps = ui.get_by_label("Denoising steps", exact=True).filter(visible=True)
+    guidance = ui.get_by_label("range slider for Guidance scale").filter(visible=True)
+    sampler = ui.get_by_label("Sampling method", exact=True).filter(visible=True)
+    fixed = ui.get_by_text(re.compile(r"^Fixed at 1\.5 for the Distilled method")).filter(visible=True)
+    expect(sampler).to_have_value("Distilled (1-4 steps)")
+    expect(steps).to_have_value("4")
+    expect(steps).to_have_attribute("max", "4")
+    expect(guidance).to_be_disabled()
+    expect(fixed).to_have_count(1)
+
+    sampler.click()
+    page.get_by_role("option", name="DPM-Solver++", exact=True).click()
+    expect(steps).to_have_value("20")
+    expect(steps).to_have_attribute("max", "1000")
+    expect(guidance).to_be_enabled()
+    expect(fixed).to_have_count(0)
+    problem = ui.get_by_test_id("markdown").and_(ui.locator(".genai-problem")).filter(visible=True)
+    expect(problem).to_have_count(0)  # the check ran on the new steps, not on the student's 4 -> 20 in between
+    num_images_field(ui).fill("2")
+    with page.expect_request(lambda r: r.url.split("?")[0].endswith("/queue/join") and r.method == "POST") as join:
+        generate_button(ui).click()
+    sent = join.value.post_data_json["data"]
+    assert sent[1:] == [2, "any", "DPM-Solver++", 20, 1.5, 0.0], sent
+    expect_gallery(page, ui, "image/diffusion", 2, timeout=FIRST_GENERATION_TIMEOUT_MS)
+
+    sampler.click()
+    page.get_by_role("option", name="Distilled (1-4 steps)", exact=True).click()
+    expect(steps).to_have_value("4")
+    expect(guidance).to_be_disabled()
+    expect(fixed).to_have_count(1)

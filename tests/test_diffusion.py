@@ -186,9 +186,63 @@ def test_network_calls_are_what_the_bench_and_the_lesson_claim(diffusion, monkey
     assert unused.calls == 0 and used.calls == steps
     assert used.images / 3 == network_calls(scheduler, steps, guidance)  # network evaluations per image
     assert network_calls("Distilled", 4, 1.5) * 10 == network_calls("DPM-Solver++", 20, 1.5) == 40
-    # The serving layer's estimate counts the same calls: the student's 4 steps cost a tenth of the default's 20.
-    values = diffusion.validate({"scheduler": "Distilled", "num_inference_steps": 4})
-    assert diffusion.estimate_seconds(values) * 10 == pytest.approx(diffusion.estimate_seconds(diffusion.validate({})))
+    # The serving layer's estimate counts the same calls: the default (the student's 4 steps) costs a tenth of
+    # DPM-Solver++'s 20 with guidance, the default before it.
+    teacher = diffusion.validate({"scheduler": "DPM-Solver++"})
+    assert teacher["num_inference_steps"] == 20 and teacher["guidance_scale"] == 1.5
+    assert diffusion.estimate_seconds(diffusion.validate({})) * 10 == pytest.approx(diffusion.estimate_seconds(teacher))
+
+
+def test_the_default_request_is_the_students_4_steps_and_the_same_seed_gives_the_same_bytes(diffusion, monkeypatch):
+    unet = diffusion.load()
+    teacher, student = CallCounter(unet, monkeypatch), CallCounter(unet.student, monkeypatch)
+    first = diffusion.generate(seed=11, num_images=3)  # everything else at its default
+    assert first.info["params"]["scheduler"] == "Distilled" and first.info["params"]["num_inference_steps"] == 4
+    assert (teacher.calls, student.calls) == (0, 4)  # 4 network calls per image, none of the teacher's
+    again = diffusion.generate(seed=11, num_images=3)
+    named = diffusion.generate(seed=11, num_images=3, scheduler="Distilled", num_inference_steps=4)
+    other = diffusion.generate(seed=12, num_images=3)
+    assert [im.tobytes() for im in again.images] == [im.tobytes() for im in first.images]
+    assert [im.tobytes() for im in named.images] == [im.tobytes() for im in first.images]
+    assert [im.tobytes() for im in other.images] != [im.tobytes() for im in first.images]
+
+
+def test_the_students_default_leaves_the_heavy_lane(diffusion, tiny_weights, tmp_path):
+    """The serving layer plans from the default request's cost: the student's 4 calls per image (16 images about
+    0.34 s) run in the worker, two at a time in the model's own lane; DPM-Solver++'s 40 (about 3.4 s) took the one
+    heavy slot that the PixelCNN and the comparison share."""
+    import shutil
+
+    from genai_demo.serving import plan
+
+    assert diffusion.estimate_seconds(diffusion.validate({})) == pytest.approx(0.336)
+    assert plan(diffusion) == type(plan(diffusion))(in_worker=True, concurrency_limit=2)
+    shutil.copytree(tiny_weights / "image-diffusion", tmp_path / "image-diffusion", ignore=shutil.ignore_patterns("student"))
+    without_student = Registry(tmp_path).get("image/diffusion")  # its default: DPM-Solver++, 20 steps
+    assert plan(without_student).concurrency_id == "heavy"
+
+
+@pytest.mark.parametrize("given,steps,guidance", [
+    ({}, 4, 1.5), ({"scheduler": "DPM-Solver++"}, 20, 1.5), ({"scheduler": "DDIM"}, 50, 1.5),
+    ({"scheduler": "DDPM"}, 200, 1.5), ({"scheduler": "DPM-Solver++", "num_inference_steps": 7}, 7, 1.5),
+    ({"scheduler": "Distilled", "guidance_scale": 3.0}, 4, 3.0),  # accepted, and ignored: built into the student
+])
+def test_steps_left_out_are_the_chosen_samplers_own(diffusion, given, steps, guidance):
+    values = diffusion.validate(given)
+    assert (values["num_inference_steps"], values["guidance_scale"]) == (steps, guidance)
+
+
+def test_a_caller_naming_dpm_solver_and_20_steps_gets_the_teachers_sampler_unchanged(diffusion):
+    """What an API caller asked for before the student became the default: the teacher's own DPM-Solver++ path."""
+    from genai_demo.adapters.digits import to_pil
+
+    params = dict(seed=4, num_images=2, label="6", scheduler="DPM-Solver++", num_inference_steps=20, guidance_scale=1.5)
+    result = diffusion.generate(**params)
+    unet = diffusion.load()
+    generator, labels, _, _ = diffusion._labels(4, 2, "6")
+    *_, (_, _, x, _) = sample(unet, make_scheduler("DPM-Solver++", unet.noise_scheduler_config), labels, generator,
+                              20, 1.5, 0.0)
+    assert [im.tobytes() for im in result.images] == [im.tobytes() for im in to_pil((x.clamp(-1, 1) + 1) / 2)]
 
 
 @pytest.mark.parametrize("steps", [5, 20, 1000])
@@ -211,6 +265,9 @@ def test_without_the_student_only_the_distilled_sampler_is_refused(tiny_weights,
     shutil.copytree(tiny_weights / "image-diffusion", tmp_path / "image-diffusion", ignore=shutil.ignore_patterns("student"))
     adapter = Registry(tmp_path).get("image/diffusion")
     assert adapter.unavailable_reason() is None
+    # Its default is the teacher's DPM-Solver++ with 20 steps (the student's 4 where the student is there).
+    assert {k: adapter.validate({})[k] for k in ("scheduler", "num_inference_steps")} == {
+        "scheduler": "DPM-Solver++", "num_inference_steps": 20}
     assert len(adapter.generate(seed=1, num_images=2, num_inference_steps=2).images) == 2
     with pytest.raises(ModelUnavailable) as e:
         adapter.generate(seed=1, num_images=2, scheduler="Distilled", num_inference_steps=2)

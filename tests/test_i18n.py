@@ -117,6 +117,13 @@ def test_every_control_has_a_label_and_help_in_both_languages(demo):
             assert isinstance(value, I18nData), (model_id, p.name, attribute)
             for lang in i18n.LANGUAGES:
                 assert tables[lang].get(value.key, "").strip(), (lang, value.key)
+        adapter = page.registry.get(model_id)
+        followed = adapter.param(p.follows.on).default if p.follows else None
+        if p.follows and followed in p.follows.fixed:  # fixed by the default of the control it follows: says why
+            assert control.interactive is False
+            for lang in i18n.LANGUAGES:
+                assert tables[lang][control.info.key] == p.follows.fixed[followed][lang]
+            continue
         assert tables["en"][control.info.key] == p.help
         if "ko" in p.translations:
             assert tables["ko"][control.info.key] == p.translations["ko"][1]

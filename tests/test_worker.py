@@ -98,7 +98,8 @@ def test_the_worker_gives_what_the_server_would(served, model_id, params):
 
 def test_streaming_through_the_worker_yields_steps_then_the_final_result(served):
     registry, _, _ = served
-    results = list(registry.get("image/diffusion").stream(seed=1, num_images=1, num_inference_steps=20))
+    results = list(registry.get("image/diffusion").stream(seed=1, num_images=1, scheduler="DPM-Solver++",
+                                                       num_inference_steps=20))
     assert results[-1].done and all(not r.done for r in results[:-1])
     assert len(results) >= 2  # the first step is sent at once, the rest at most every 0.05 s
 

@@ -98,8 +98,10 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
           batch_size: int = 24, lr: float = 1e-4, seed: int = 0, time_budget: float | None = None,
           limit: int | None = None, teacher_dir=None, guidance_scale: float = 1.5, teacher_steps: int = 12,
           pool_start: int = 768, pool_refresh: int = 4, pool_capacity: int = 20000, ema_decay: float = 0.998,
-          checkpoint_minutes: float = 4.0, eval_every: int = 50) -> dict:
+          checkpoint_minutes: float = 4.0, eval_every: int = 50, resume_from=None) -> dict:
     """``data_dir`` and ``epochs`` are unused (the teacher makes the data); ``limit`` caps the starting pool.
+    ``resume_from``: a student folder (holding ``unet/``) to go on training from, instead of starting from the
+    teacher (the optimiser, the pool and the schedule start afresh).
 
     ``preset`` "tiny" distils a randomly initialised tiny teacher (for tests); otherwise the teacher is read from
     ``teacher_dir`` (default: the shipped weights/image-diffusion).
@@ -113,7 +115,13 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
     else:
         teacher, noise_scheduler = load_teacher(teacher_dir or DEFAULT_TEACHER)
     alphas_cumprod = noise_scheduler.alphas_cumprod
-    student = make_student(teacher).train().requires_grad_(True)  # the student starts as the teacher
+    if resume_from is not None:  # a student trained before: go on from its (averaged) weights
+        from diffusers import UNet2DModel
+
+        student = UNet2DModel.from_pretrained(Path(resume_from), subfolder="unet", low_cpu_mem_usage=False)
+        student = student.train().requires_grad_(True)
+    else:
+        student = make_student(teacher).train().requires_grad_(True)  # the student starts as the teacher
     ema = copy.deepcopy(student).eval().requires_grad_(False)
     opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed)
@@ -180,7 +188,8 @@ def train(data_dir, out_dir, *, preset: str = "base", epochs: int | None = None,
         "data": f"{pool.added:,} digits drawn by the teacher ({teacher_steps}-step DPM-Solver++, guidance "
                 f"{guidance_scale}) from fresh noise; {len(held[0])} more held out",
         "command": invocation(), "config": {"preset": preset, "guidance_scale": guidance_scale,
-                                            "teacher_steps": teacher_steps, "most_sampling_steps": STUDENT_MAX_STEPS},
+                                            "teacher_steps": teacher_steps, "most_sampling_steps": STUDENT_MAX_STEPS,
+                                            **({"resumed_from": str(resume_from)} if resume_from else {})},
         "parameters": sum(p.numel() for p in ema.parameters()), "steps": run.step, "epochs": 1,
         "batch_size": batch_size, "seed": seed, "minutes": run.elapsed / 60,
         "final_losses": {"loss": sum(history) / max(1, len(history)), **held_out},

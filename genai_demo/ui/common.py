@@ -79,8 +79,15 @@ def one_line(text: str) -> str:
 
 
 def api_text(p: Param) -> str:
-    """A parameter in one line: its label and help, what it accepts and its default."""
-    return one_line(f"{p.display_label}: {p.help} Accepts {p.describe_range()}; default {json.dumps(p.default)}.")
+    """A parameter in one line: its label and help, what it accepts and its default (and, for a parameter that
+    follows another's choice, each choice's own value: a client fills in the default, so it must send that)."""
+    text = f"{p.display_label}: {p.help} Accepts {p.describe_range()}; default {json.dumps(p.default)}."
+    own = [f"{choice} {json.dumps(r['value'])}" + (f" ({r['minimum']}-{r['maximum']})" if "maximum" in r else "")
+           for choice, r in (p.follows.ranges if p.follows else {}).items()
+           if "value" in r and choice not in p.follows.fixed]  # a fixed one is ignored, whatever is sent
+    if own:
+        text += f" Each {p.follows.on} has its own: {', '.join(own)}; send it with the {p.follows.on} you choose."
+    return one_line(text)
 
 
 def api_type(p: Param) -> dict:

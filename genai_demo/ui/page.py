@@ -24,7 +24,7 @@ from genai_demo.ui.compare_tab import COMPARE_LINK, compare_section
 from genai_demo.ui.image_tab import image_tab
 from genai_demo.ui.lab_tab import lab_tab
 from genai_demo.ui.quiz_tab import quiz_tab
-from genai_demo.ui.panel import TabParts, seed_for
+from genai_demo.ui.panel import TabParts, follower_look, seed_for
 from genai_demo.ui.text_tab import text_tab
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,8 @@ class PageState:
                 out[pp.panel] = gr.update(visible=pp.adapter is target)
             for p, control in zip(pp.adapter.params, pp.controls):
                 out[control] = control_update(p, state, target is pp.adapter, fresh_seed)
+                if target is pp.adapter and p.follows is not None:  # its range and help follow the link's choice
+                    out[control] = {**follower_look(pp.adapter.id, p, state.values[p.follows.on], False), **out[control]}
         for box in self.teacher_hidden:
             out[box] = gr.update(visible=False) if state.teacher else gr.update()
         comparing = state.model == COMPARE_LINK.id and bool(self.compare_controls)

@@ -25,18 +25,24 @@ from genai_demo.ui.common import (api_docstring, api_name, describe_for_api, fir
 log = logging.getLogger(__name__)
 
 
-def make_control(p: Param, model_id: str | None = None) -> gr.Component:
-    """One control for a parameter; with ``model_id`` its label and help come from the translation tables."""
+def make_control(p: Param, model_id: str | None = None, choice: str | None = None) -> gr.Component:
+    """One control for a parameter; with ``model_id`` its label and help come from the translation tables; with
+    ``choice``, the other parameter's choice that it follows (``Param.follows``), it starts as that choice has it."""
     if model_id is None:
         common = dict(label=p.display_label, info=p.help, interactive=True)
     else:
         common = dict(label=t(i18n.param_key(model_id, p.name, "label")), info=t(i18n.param_key(model_id, p.name, "help")),
                       interactive=True)
+    bounds = dict(minimum=p.minimum, maximum=p.maximum)
+    if choice is not None and model_id is not None:
+        look = follower_look(model_id, p, choice, with_value=False)
+        bounds.update(minimum=look.pop("minimum"), maximum=look.pop("maximum"))
+        common.update(look)
     if p.kind == "slider":
-        control = gr.Slider(p.minimum, p.maximum, value=p.default, step=p.step, **common)
+        control = gr.Slider(bounds["minimum"], bounds["maximum"], value=p.default, step=p.step, **common)
     elif p.kind == "integer":
-        control = gr.Number(value=p.default, minimum=p.minimum, maximum=p.maximum, step=p.step or 1, precision=0,
-                            **common)
+        control = gr.Number(value=p.default, minimum=bounds["minimum"], maximum=bounds["maximum"], step=p.step or 1,
+                            precision=0, **common)
     elif p.kind == "choice":
         # "any" (a random digit per image) is named in the page's language; the value, and so the API, stays "any".
         named = i18n.choice_names(p, i18n.DEFAULT_LANGUAGE) if model_id is not None else {}
@@ -47,6 +53,41 @@ def make_control(p: Param, model_id: str | None = None) -> gr.Component:
     else:
         control = gr.Textbox(value=p.default, max_length=p.max_length, lines=2, **common)
     return describe_for_api(control, p)
+
+
+def follower_look(model_id: str, p: Param, choice, with_value: bool) -> dict:
+    """How the control of ``p``, which follows another parameter (``Param.follows``), looks while that one is at
+    ``choice``: its range, whether it can be moved, its line of help (or why it is fixed) and, ``with_value``, the
+    value that choice starts it at (a visitor picked it)."""
+    view = p.follows.view(p, choice)
+    key = i18n.fixed_key(model_id, p, choice) if view["fixed"] else i18n.param_key(model_id, p.name, "help")
+    look = dict(minimum=view["minimum"], maximum=view["maximum"], interactive=not view["fixed"], info=t(key))
+    if with_value and view["value"] is not None:
+        look["value"] = view["value"]
+    return look
+
+
+def follow_choices(adapter: ModelAdapter, controls: list, check_values, problem) -> set:
+    """Wire the controls that follow another parameter's choice (the diffusion model's steps and guidance follow its
+    sampler): when the choice changes (by hand, a preset, a link), their range, help and whether they can be moved
+    follow; when the visitor picks it, their value too, and then the panel's check runs on the new values. Returns
+    the ids of the controls that others follow (their input runs the check through this chain, not beside it)."""
+    by_name = dict(zip((p.name for p in adapter.params), controls))
+    followers: dict[str, list[Param]] = {}
+    for p in adapter.params:
+        if p.follows is not None:
+            followers.setdefault(p.follows.on, []).append(p)
+    for on, ps in followers.items():
+        targets = [by_name[p.name] for p in ps]
+
+        def looks(with_value: bool, ps=ps):
+            return lambda choice: [gr.update(**follower_look(adapter.id, p, choice, with_value)) for p in ps]
+
+        settings = dict(api_visibility="private", queue=False, show_progress="hidden")
+        by_name[on].change(looks(False), by_name[on], targets, **settings)
+        by_name[on].input(looks(True), by_name[on], targets, **settings).then(
+            check_values, controls, problem, preprocess=False, **settings)
+    return {id(by_name[on]) for on in followers}
 
 
 def seed_control(p: Param, model_id: str | None = None) -> tuple[gr.Number, gr.Button]:
@@ -161,8 +202,9 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
             if p.name == "seed":
                 control, dice = seed_control(p, adapter.id)
                 seed = control
-            else:
-                control = make_control(p, adapter.id)
+            else:  # a control that follows another's choice starts as that one's default has it
+                followed = adapter.param(p.follows.on).default if p.follows is not None else None
+                control = make_control(p, adapter.id, followed)
             controls.append(control)
         fresh = gr.Checkbox(value=False, label=t("ui:new_seed"), info=t("ui:new_seed:info"),
                             visible=dice is not None, elem_classes=["genai-new-seed"])
@@ -184,7 +226,9 @@ def model_panel(adapter: ModelAdapter, outputs: list, visible: bool, fmt, min_in
         # The address bar follows what was generated, so the browser's own "copy address" reproduces it too.
         (first or button.click(None, None, None, queue=False, api_visibility="private")).then(
             None, controls, None, js=link_js(adapter, copy=False), api_visibility="private", queue=False)
-        gr.on([button.click, *(c.input for c in controls)], with_request(check(adapter), adapter.params), controls,
+        check_values = with_request(check(adapter), adapter.params)
+        followed = follow_choices(adapter, controls, check_values, problem)
+        gr.on([button.click, *(c.input for c in controls if id(c) not in followed)], check_values, controls,
               problem, api_visibility="private", queue=False, preprocess=False, show_progress="hidden")
         stopped = stop.click(None, None, None, cancels=[event], api_visibility="private", queue=False) if stop else None
         preset_buttons(adapter, controls)

@@ -182,9 +182,10 @@ import ctypes, sys, threading
 from genai_demo import runtime
 if sys.argv[1] == "serving":
     runtime.configure_for_serving()
+together = threading.Barrier(8)
 def churn():
-    for _ in range(200):
-        blocks = [bytearray(100_000) for _ in range(20)]
+    blocks = [bytearray(100_000) for _ in range(20)]
+    together.wait()  # all eight alive at once, whatever the machine's load (an ended thread hands its pool on)
 threads = [threading.Thread(target=churn) for _ in range(8)]
 [t.start() for t in threads]; [t.join() for t in threads]
 libc = ctypes.CDLL("libc.so.6")

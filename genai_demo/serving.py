@@ -21,12 +21,13 @@ others: the next one in line takes it over from the start.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterator
 
-from genai_demo.contract import ModelAdapter, Result
+from genai_demo.contract import GenAIError, ModelAdapter, Result, shown_value
 
 
 WORKER_SECONDS = 0.3  # a request estimated slower than this runs in the worker process (genai_demo/worker.py)
@@ -247,6 +248,27 @@ class SharedResults:
 SHARED = SharedResults()  # the app's one instance: every page handler shares it
 
 
+WORKERS_ENV = "GENAI_WORKERS"
+
+
+def worker_processes() -> int:
+    """How many worker processes run the slow models: ``$GENAI_WORKERS``, else one per core up to two (the image
+    models in one, the text and sound models in the other)."""
+    raw = os.environ.get(WORKERS_ENV, "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise GenAIError(f"{WORKERS_ENV}={shown_value(raw)} is not a whole number of worker processes") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def worker_groups(registry) -> dict[str, int]:
+    """Which worker runs each model the plan keeps out of the server: the image models (and the drawing tasks
+    that use them) in the first, text and sound in the second, so that each worker loads only its own models."""
+    return {a.id: 0 if a.modality == "image" else 1 for a in (*registry, *registry.tasks.values()) if plan(a).in_worker}
+
+
 def start_backend(registry, *, worker: bool = True, ray: str | None = None, ray_replicas: dict | None = None,
                   ray_cpus: float = 1.0):
     """Choose where the models that ``plan`` keeps out of the server run, for the app's ``SHARED``: a Ray cluster
@@ -261,9 +283,9 @@ def start_backend(registry, *, worker: bool = True, ray: str | None = None, ray_
         backend = RayBackend(ray, registry.settings, replicas=ray_replicas, cpus=ray_cpus,
                              concurrency={a.id: plan(a).concurrency_limit for a in slow}).connect()
     elif worker:
-        from genai_demo.worker import Worker
+        from genai_demo.worker import WorkerPool
 
-        backend = Worker(registry.settings)
+        backend = WorkerPool(registry.settings, worker_groups(registry), worker_processes())
         backend.start()
     else:
         return None

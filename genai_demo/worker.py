@@ -182,6 +182,45 @@ class Worker:
                 self._proc.kill()
 
 
+class WorkerPool:
+    """Several workers, each running its own share of the slow models (a model always in the same one), behind the
+    one ``Worker``'s interface the serving layer uses.
+
+    Why: one worker process ran every slow model's Python (the transformers forward of each text and chorale step,
+    the PixelCNN's pixel loop, the diffusion loop) under one interpreter lock, so a class kept it at about one core
+    (84 s of CPU in 70 s in ``bench/load.py``) while the other core idled. ``group`` (from the serving layer) says
+    which worker runs a model; anything it does not know goes to the first.
+    """
+
+    def __init__(self, settings: dict | None, group: dict[str, int], processes: int, nice: int = NICE):
+        self.workers = [Worker(settings, nice) for _ in range(processes)]
+        self.group = group
+
+    def _for(self, model_id: str) -> Worker:
+        return self.workers[self.group.get(model_id, 0) % len(self.workers)]
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [w.pid for w in self.workers]
+
+    def stream(self, model_id: str, values: dict) -> Iterator:
+        return self._for(model_id).stream(model_id, values)
+
+    def load(self, model_id: str) -> None:
+        self._for(model_id).load(model_id)
+
+    def running(self) -> int:
+        return sum(w.running() for w in self.workers)
+
+    def start(self) -> None:
+        for w in self.workers:
+            w.start()
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+
 def serve(conn: Connection, settings: dict) -> None:
     """The worker's loop: one thread per request, every reply through the one connection."""
     from genai_demo.registry import Registry

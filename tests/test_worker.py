@@ -187,3 +187,35 @@ def test_loading_a_model_puts_the_long_lived_heap_out_of_the_collectors_reach(ti
     assert adapter.generate(num_images=2).done
     gc.collect()  # later garbage is still collected, and the frozen objects stay frozen
     assert gc.get_freeze_count() == frozen
+
+
+def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_another(tiny_weights, monkeypatch):
+    """Two worker processes, each starting with its first request and loading only its own models: the image
+    models in the first, text and sound in the second; what comes back is what the model gives here."""
+    from genai_demo.serving import worker_groups, worker_processes
+    from genai_demo.worker import WorkerPool
+
+    registry = Registry(tiny_weights)
+    groups = worker_groups(registry)
+    assert groups["image/diffusion"] == groups["image/autoregressive"] == groups["draw/complete"] == 0
+    assert groups["audio/chorale"] == 1 and "image/gan" not in groups  # the GAN stays in the server
+    monkeypatch.setenv("GENAI_WORKERS", "3")
+    assert worker_processes() == 3
+    monkeypatch.setenv("GENAI_WORKERS", "two")
+    with pytest.raises(GenAIError, match="GENAI_WORKERS='two' is not a whole number"):
+        worker_processes()
+    pool = WorkerPool(dict(weights_root=str(tiny_weights)), groups, 2)
+    try:
+        values = registry.get("image/autoregressive").validate(dict(seed=3, num_images=2))
+        *_, final = pool.stream("image/autoregressive", values)
+        assert pool.pids[0] is not None and pool.pids[1] is None  # the sound worker has not started
+        assert [im.tobytes() for im in final.images] == \
+            [im.tobytes() for im in registry.get("image/autoregressive").generate(**values).images]
+        chorale = registry.get("audio/chorale").validate(dict(seed=1, num_bars=1))
+        *_, piece = pool.stream("audio/chorale", chorale)
+        assert None not in pool.pids and pool.pids[0] != pool.pids[1]
+        assert np.array_equal(piece.audio[1], registry.get("audio/chorale").generate(**chorale).audio[1])
+        assert pool.running() == 0
+    finally:
+        pool.close()
+    assert pool.pids == [None, None]

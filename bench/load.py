@@ -440,6 +440,7 @@ def main() -> None:
             alone = single_user(warm, endpoints, range(1, 100) if plan["seed"] >= 100 else range(100, 200))
         remote = replicas() if args.ray else []  # deployed by the warm-up calls above
         rss_start = rss_mb(proc.pid, remote)
+        each_start = {p: rss_mb(p) - sum(rss_mb(c) for c in tree(p)[1:]) for p in tree(proc.pid)}
         peak = [rss_start]
         stop = threading.Event()
 
@@ -468,6 +469,7 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes, which have ended
         clients_cpu = usage.ru_utime + usage.ru_stime
         rss_end = rss_mb(proc.pid, remote)
+        each_end = {p: rss_mb(p) - sum(rss_mb(c) for c in tree(p)[1:]) for p in tree(proc.pid)}
 
         where = f"slow models {'in the server' if args.no_worker else 'in a worker process'}"
         if args.ray:
@@ -490,8 +492,11 @@ def main() -> None:
                   f"{plan['seed']}, {settings} (all done after {elapsed:.0f} s; each waited {args.grace:.0f} s at "
                   f"most), queue max size {args.max_queue}; {clients}; {where}")
             report_same(records, api, alone, args.grace, args.users)
-        print(f"server memory (with its worker): {rss_start:.0f} MB after warm-up, peak {max(peak):.0f} MB, "
+        print(f"server memory (with its workers): {rss_start:.0f} MB after warm-up, peak {max(peak):.0f} MB, "
               f"end {rss_end:.0f} MB (growth {rss_end - rss_start:+.0f} MB, peak {max(peak) - rss_start:+.0f} MB)")
+        print("growth by process: " + ", ".join(
+            f"{'server' if p == proc.pid else f'worker {p}'} {each_end[p] - each_start.get(p, 0.0):+.0f} MB "
+            f"(of {each_end[p]:.0f})" for p in each_end))
         print(f"CPU used during the run: server {server_cpu:.0f} s, its worker {others_cpu:.0f} s, the clients "
               f"{clients_cpu:.0f} s, of {elapsed * (os.cpu_count() or 1):.0f} s on {os.cpu_count()} cores")
     finally:

@@ -109,15 +109,18 @@ def replicas() -> list[int]:
 def rss_mb(pid: int, extra: list[int] = ()) -> float:
     """Resident memory of a process and all its descendants (the app and its worker for the slow models), and of
     the ``extra`` processes (Ray's replicas)."""
-    total = 0.0
-    for p in [*tree(pid), *extra]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:  # it ended while we looked
-            pass
-    return total
+    return sum(own_rss_mb(p) for p in [*tree(pid), *extra])
+
+
+def own_rss_mb(pid: int) -> float:
+    """Resident memory of one process, without its descendants."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -440,7 +443,7 @@ def main() -> None:
             alone = single_user(warm, endpoints, range(1, 100) if plan["seed"] >= 100 else range(100, 200))
         remote = replicas() if args.ray else []  # deployed by the warm-up calls above
         rss_start = rss_mb(proc.pid, remote)
-        each_start = {p: rss_mb(p) - sum(rss_mb(c) for c in tree(p)[1:]) for p in tree(proc.pid)}
+        each_start = {p: own_rss_mb(p) for p in tree(proc.pid)}
         peak = [rss_start]
         stop = threading.Event()
 
@@ -469,7 +472,7 @@ def main() -> None:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes, which have ended
         clients_cpu = usage.ru_utime + usage.ru_stime
         rss_end = rss_mb(proc.pid, remote)
-        each_end = {p: rss_mb(p) - sum(rss_mb(c) for c in tree(p)[1:]) for p in tree(proc.pid)}
+        each_end = {p: own_rss_mb(p) for p in tree(proc.pid)}
 
         where = f"slow models {'in the server' if args.no_worker else 'in a worker process'}"
         if args.ray:

@@ -65,14 +65,15 @@ def test_a_cancelled_stream_stops_the_work(tiny_app):
 def test_the_app_runs_the_slow_models_in_a_lower_priority_worker(tiny_app):
     url, log = tiny_app
     found = re.findall(r"started the worker for slow models \(pid (\d+), nice \+(\d+)\)", log.read_text())
-    assert found, "the app did not start its worker"
-    pid, nice = map(int, found[-1])
-    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
+    assert len(found) >= 2, "the app did not start its two workers (image models; text and sound)"
+    workers = {int(pid): int(nice) for pid, nice in found[-2:]}
+    for pid, nice in workers.items():
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)
 
-    before = cpu_seconds(pid)
+    before = {pid: cpu_seconds(pid) for pid in workers}
     client = Client(url, verbose=False)
     client.predict(**{**SLOW, "num_inference_steps": 20}, api_name="/image_diffusion")
-    assert cpu_seconds(pid) > before  # the diffusion model ran there
+    assert any(cpu_seconds(pid) > before[pid] for pid in workers)  # the diffusion model ran in one of them
     gallery, _ = client.predict(seed=1, num_images=2, label="any", truncation=1.0, api_name="/image_gan")
     assert len(gallery) == 2
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genai_demo import lab
-from tests.test_links import notice_of, page, registry, request  # noqa: F401 (fixtures)
+from tests.test_links import demo, notice_of, page, registry, request  # noqa: F401 (fixtures)
 
 
 def section(page, target_id: str):  # noqa: F811

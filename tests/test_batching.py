@@ -74,6 +74,15 @@ def test_the_chorale_model_gives_the_same_bytes_alone_and_in_any_batch(tiny_weig
     assert_same_alone_and_in_batches(adapter, probe, [others[:3], others], min_largest=5)
 
 
+def test_harmonising_gives_the_same_bytes_alone_and_in_any_batch(tiny_weights):
+    """A harmonised melody shares the chorale model's steps too (the soprano's slots written, not drawn)."""
+    adapter = Registry(tiny_weights).get("audio/harmonise")
+    probe = dict(seed=1, melody="G4 G4 A4 B4:2 A4:0.5 R:0.5 F#4 G4:3", forbid_parallels=True)
+    others = [dict(seed=s, melody="C4 D4 E4:2 " * (1 + s % 3), temperature=0.5 + 0.1 * s, forbid_parallels=bool(s % 2))
+              for s in range(2, 11)]  # nine others: two chunks of 8
+    assert_same_alone_and_in_batches(adapter, probe, [others[:3], others], min_largest=5)
+
+
 def test_the_pixelcnn_gives_the_same_bytes_alone_and_in_any_batch(tiny_weights):
     adapter = Registry(tiny_weights).get("image/autoregressive")
     probe = dict(seed=2, num_images=3, label="any")

@@ -174,7 +174,7 @@ class HarmoniseAdapter(ChoraleAdapter):
         generator = torch.Generator(self.device or "cpu").manual_seed(seed)  # on the model's device
         tokens, process, probs = [0, MAJOR if mode == "major" else MINOR], [], []
         confidence: dict[tuple[int, int], float] = {}  # (voice, step) -> the model's probability of a new lower note
-        for step in harmonise(model, soprano, tokens[1], generator, temperature=temperature,
+        for step in harmonise(model, soprano, tokens[1], generator, self.shares_steps, temperature=temperature,
                               forbid_parallels=forbid_parallels):
             position = (len(tokens) - 2) % TOKENS_PER_BAR
             voice = (position - 1) % 4

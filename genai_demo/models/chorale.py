@@ -209,13 +209,15 @@ def sample(model, prefix: list[int], num_bars: int, generator: torch.Generator, 
 
 @torch.no_grad()
 def sample_steps(model, prefix: list[int], num_bars: int, generator: torch.Generator, *, temperature: float = 1.0,
-                 top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5
-                 ) -> Generator:
+                 top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5,
+                 soprano: list[int] | None = None) -> Generator:
     """The sampling loop of one piece, as a coroutine (``genai_demo.batching``): it yields what it needs from the
     network (``Prefill``, ``NextToken``), receives the next-token logits (1, vocab), and yields a Step per token.
 
     ``forbid_parallels`` adds one rule of four-part writing to the grid's: a pitch that would move two voices in
     parallel fifths or octaves cannot be drawn (the model's other choices keep their relative probabilities).
+    ``soprano`` (one token per eighth-note step of the new bars) is written as given instead of drawn (``harmonise``);
+    its Step reports the probability the model gave it before the grid's mask.
     """
     from genai_demo.models.charlm import NextToken, Prefill, make_processors
 
@@ -242,6 +244,10 @@ def sample_steps(model, prefix: list[int], num_bars: int, generator: torch.Gener
         mask = allowed_mask(position, voices, ranges, forbid_parallels)
         if mask is None:
             token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
+        elif soprano is not None and (position - 1) % len(VOICES) == 0:  # the soprano's slot: the given note
+            token = soprano[(len(tokens) - len(prefix)) // TOKENS_PER_BAR * STEPS_PER_BAR + (position - 1) // len(VOICES)]
+            p = logits[0].softmax(-1)  # the model's own expectation, before the grid's mask
+            p_model = float(p[token])
         else:
             logits = logits[0].masked_fill(~mask.to(logits.device), -float("inf"))
             p = logits.softmax(-1)
@@ -268,9 +274,7 @@ def voice_ranges(chorales: list[list[int]]) -> dict[str, list[int]]:
     return {name: [low[v], high[v]] for v, name in enumerate(VOICES)}
 
 
-@torch.no_grad()
-def harmonise(model, soprano: list[int], mode: int, generator: torch.Generator, *, temperature: float = 1.0,
-              top_k: int = 0, top_p: float = 1.0, forbid_parallels: bool = False, num_candidates: int = 5
+def harmonise(model, soprano: list[int], mode: int, generator: torch.Generator, width: int = 8, **settings
               ) -> Iterator[Step]:
     """Write alto, tenor and bass under a given soprano line: one Step per new token, whole bars.
 
@@ -280,42 +284,8 @@ def harmonise(model, soprano: list[int], mode: int, generator: torch.Generator, 
     how expected the melody was). The three lower voices are drawn as in ``sample``, so they hear the melody note
     of their own step (soprano comes first in each step) and, after the first steps, the melody so far; what comes
     after is unknown to them, as in Bach's own left-to-right writing (Coconet fills in any order; this GPT cannot).
+    Computed in the chorale model's shared batch, as ``sample`` is (``settings``: ``sample_steps``'s).
     """
-    from genai_demo.models.charlm import make_processors
-
     if len(soprano) % STEPS_PER_BAR or mode not in (MAJOR, MINOR):
         raise ValueError("the soprano must fill whole bars of eight steps, and the mode be major or minor")
-    ranges = [tuple(model.config.voice_ranges[v]) for v in VOICES]
-    processors = make_processors(True, temperature, top_k, top_p, 1.0)
-    tokens, voices = [BOS, mode], Voices()
-    # The window, its cache and the grid's mask as in ``sample`` (copied rather than shared, so that ``sample``'s
-    # loop stays as it is): only the soprano's slot differs.
-    window_start, cache, fed = 2, None, 0  # the model reads tokens[:2] + tokens[window_start:]
-    for _ in range(len(soprano) // STEPS_PER_BAR * TOKENS_PER_BAR):
-        position = (len(tokens) - 2) % TOKENS_PER_BAR
-        if len(tokens) - window_start + 2 >= window_tokens():  # slide: keep the last bars
-            window_start, cache, fed = len(tokens) - KEEP_BARS * TOKENS_PER_BAR - position, None, 0
-        view = tokens[:2] + tokens[window_start:]
-        out = model(input_ids=torch.tensor([view[fed:]], device=model.device), cache=cache, use_cache=True,
-                    logits_to_keep=1)
-        cache, fed = out.cache, len(view)
-        voices.start(position)
-        mask = allowed_mask(position, voices, ranges, forbid_parallels)
-        if mask is None:
-            token, p_model, candidates = BAR, 1.0, [(BAR, 1.0)]
-        else:
-            logits = out.logits[0, -1].float().masked_fill(~mask.to(model.device), -float("inf"))
-            p = logits.softmax(-1)
-            if (position - 1) % len(VOICES) == 0:  # the soprano's slot: the visitor's note, not a draw
-                step = (len(tokens) - 2) // TOKENS_PER_BAR * STEPS_PER_BAR + (position - 1) // len(VOICES)
-                token = soprano[step]
-                p = out.logits[0, -1].float().softmax(-1)  # the model's own expectation, before the grid's mask
-            else:
-                scores = processors(torch.tensor([tokens], device=model.device), logits.unsqueeze(0).clone())
-                token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))
-            p_model = float(p[token])
-            top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()
-            candidates = [(i, float(p[i])) for i in top]
-        voices.read(position, token)
-        tokens.append(token)
-        yield Step(token, p_model, candidates)
+    return sample(model, [BOS, mode], len(soprano) // STEPS_PER_BAR, generator, width, soprano=soprano, **settings)

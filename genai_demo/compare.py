@@ -41,20 +41,32 @@ def compare(registry: Registry, judge: DigitJudge, run: Callable[[ModelAdapter, 
 
     ``run(adapter, params)`` makes one model's result (default: ``adapter.generate`` here; the app passes its
     serving layer's, so each model runs where its own requests run and an identical request is computed once).
-    A model that is unavailable yields a record with its reason instead, and the others still run.
+    Every model is asked at once and the records come in the order the models finish, so the comparison takes as
+    long as its slowest model, not the sum of all four (in a busy classroom the PixelCNN and diffusion wait in the
+    image worker's queue: one after the other, a comparison took their two waits). A model that is unavailable
+    yields a record with its reason instead, and the others still run.
     """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     run = run or (lambda adapter, values: adapter.generate(**values))
     values = validate(params)
     digit = int(values["label"])
-    for model_id in compared(registry):
-        adapter = registry.get(model_id)
-        record = {"model": model_id, "family": adapter.family}
-        try:
-            result = run(adapter, dict(seed=values["seed"], num_images=values["num_images"], label=values["label"]))
-        except GenAIError as e:
-            yield {**record, "error": str(e)}
-            continue
-        verdict = judge.judge(result.images, [digit] * len(result.images))
-        yield {**record, "images": result.images, "seconds_per_image": result.info["seconds"] / len(result.images),
-               "accuracy": verdict.accuracy, "confidence": sum(verdict.confidence) / len(verdict.confidence),
-               "predicted": verdict.predicted, "parameters": result.info["parameters"], "info": result.info}
+    asked = dict(seed=values["seed"], num_images=values["num_images"], label=values["label"])
+    models = [registry.get(model_id) for model_id in compared(registry)]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(models)), thread_name_prefix="compare")
+    try:
+        running = {pool.submit(run, adapter, dict(asked)): adapter for adapter in models}
+        for done in as_completed(running):
+            adapter = running[done]
+            record = {"model": adapter.id, "family": adapter.family}
+            try:
+                result = done.result()
+            except GenAIError as e:
+                yield {**record, "error": str(e)}
+                continue
+            verdict = judge.judge(result.images, [digit] * len(result.images))
+            yield {**record, "images": result.images, "seconds_per_image": result.info["seconds"] / len(result.images),
+                   "accuracy": verdict.accuracy, "confidence": sum(verdict.confidence) / len(verdict.confidence),
+                   "predicted": verdict.predicted, "parameters": result.info["parameters"], "info": result.info}
+    finally:  # the visitor left: models not yet started never start (those running finish into the shared cache)
+        pool.shutdown(wait=False, cancel_futures=True)

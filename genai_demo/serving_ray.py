@@ -77,12 +77,13 @@ class ModelReplica:
         from genai_demo.registry import Registry
         from genai_demo.runtime import prefer_passive_waiting
         from genai_demo.serving import SharedResults
-        from genai_demo.worker import NICE
+        from genai_demo.worker import ALONE_NICE
 
         prefer_passive_waiting()
-        # Below the web server's priority, as the worker process is (worker.NICE): where a node also runs the app
-        # (the head node, or one machine), the page and the quick models answer first; elsewhere it changes nothing.
-        os.nice(max(0, NICE - os.nice(0)))
+        # The lowest priority, as a worker's thread that computes alone (worker.ALONE_NICE): where a node also runs
+        # the app (the head node, or one machine), the page and the quick models answer first; elsewhere it changes
+        # nothing.
+        os.nice(max(0, ALONE_NICE - os.nice(0)))
         ours = logging.getLogger("genai_demo")  # into the replica's log on its node (Ray's logs/worker-*.err)
         if not ours.handlers:
             handler = logging.StreamHandler()

@@ -2,9 +2,10 @@
 
 Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
 the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 18-23 times as long at
-p95 once the class was busy. In their own process, at ``nice`` 19, the slow models get the CPU that the server and the
-fast models leave over: the web server, the GAN and the VAE answer first (2x at p95 in the same benchmark), and the
-slow requests still run whenever a core is free.
+p95 once the class was busy. In their own process, at a low priority (``NICE``; a thread that computes one request
+alone, such as a diffusion run, lower still: ``ALONE_NICE``), the slow models get the CPU that the server and the fast
+models leave over: the web server, the GAN and the VAE answer first, and the slow requests still run whenever a core
+is free.
 
 The server (``genai_demo/server.py``) starts one ``Worker`` and hands it to the serving layer, which sends here the
 requests of every model its plan puts in the worker (``serving.plan``: anything slower than a fraction of a
@@ -44,10 +45,14 @@ from genai_demo.contract import GenAIError
 
 log = logging.getLogger("genai_demo.worker")
 
-# The worker's priority: the lowest. Linux weighs every thread by its own nice level, and the worker runs many
-# (torch's, one per request), so at nice 10 (a tenth of a normal thread's weight each) eight busy worker threads
-# together still weighed almost as much as the server's one; at 19 (1/70 each) they take what the server leaves.
-NICE = 19
+# The worker's priority, below the web server's. Linux weighs every thread by its own nice level (nice 12: about a
+# fifteenth of a normal thread's weight; 19: a seventieth), so the server, the GAN and the VAE answer first. Within
+# the worker, a thread that steps a batch for many requests (``genai_demo/batching.py``: text, chorales, the
+# PixelCNN) keeps that level, while a thread that computes one request alone (diffusion, a hub pipeline) drops to
+# ALONE_NICE: at one weight for all, a class's six diffusion threads left the text batch a seventh of the CPU, and
+# 13 texts that share every step waited 25-29 s for their 300 steps (bench/load.py).
+NICE = 12
+ALONE_NICE = 19
 # Seconds between the intermediate results of one generation sent to the server, per generation running (the first
 # and the last always go): 0.05 s for one visitor; with five at once, 0.25 s each, so the server, which turns every
 # update into images and messages, spends about the same time on streaming however busy the worker is.
@@ -222,6 +227,15 @@ class WorkerPool:
             w.close()
 
 
+def lower_this_thread(nice: int) -> None:
+    """Run the calling thread at ``nice`` (only ever lower than the process: raising needs privileges); a thread it
+    starts inherits it. Linux only: elsewhere the thread keeps the process's level."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(nice, os.getpriority(os.PRIO_PROCESS, 0)))
+    except (AttributeError, OSError):
+        pass
+
+
 def serve(conn: Connection, settings: dict) -> None:
     """The worker's loop: one thread per request, every reply through the one connection."""
     from genai_demo.registry import Registry
@@ -238,8 +252,11 @@ def serve(conn: Connection, settings: dict) -> None:
         try:
             if kind == "run":
                 model_id, values = args
+                adapter = registry.get(model_id)
+                if not adapter.shares_steps:
+                    lower_this_thread(ALONE_NICE)
                 last = -float("inf")
-                for result in registry.get(model_id).stream(**values):
+                for result in adapter.stream(**values):
                     if cancelled[rid].is_set():
                         log.info("%s cancelled: the visitor left or pressed Stop", model_id)
                         break

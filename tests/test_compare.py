@@ -12,8 +12,8 @@ from genai_demo.registry import Registry
 
 def test_compare_draws_the_same_digit_with_every_family(tiny_weights):
     records = list(compare.compare(Registry(tiny_weights), DigitJudge(tiny_weights), seed=4, label="6", num_images=2))
-    assert [r["model"] for r in records] == compare.compared(Registry(tiny_weights)) == [
-        m.id for m in Registry(tiny_weights) if m.modality == "image" and m.compared]
+    assert sorted(r["model"] for r in records) == sorted(compare.compared(Registry(tiny_weights))) == sorted(
+        m.id for m in Registry(tiny_weights) if m.modality == "image" and m.compared)
     assert len(records) == 4  # the four families
     for r in records:
         assert len(r["images"]) == 2 and len(r["predicted"]) == 2
@@ -27,6 +27,31 @@ def test_an_unavailable_model_is_reported_and_the_others_still_run(tmp_path, tin
     records = {r["model"]: r for r in compare.compare(Registry(tmp_path), DigitJudge(tmp_path), label="1", num_images=1)}
     assert "weights not found" in records["image/diffusion"]["error"]
     assert len(records["image/gan"]["images"]) == 1
+
+
+def test_every_model_is_asked_at_once_and_reported_as_it_finishes(tiny_weights):
+    """The comparison waits for its slowest model, not for the sum of all: every model's run starts before any has
+    finished (each stand-in run waits until all have started; one after the other, the first would wait in vain),
+    and a model that finishes first is reported first."""
+    import threading
+
+    registry = Registry(tiny_weights)
+    models = compare.compared(registry)
+    everyone_asked = threading.Barrier(len(models), timeout=20)
+    last = models[-1]
+    last_done = threading.Event()
+
+    def run(adapter, values):
+        everyone_asked.wait()  # raises BrokenBarrierError unless every model was asked at the same time
+        if adapter.id != last:
+            last_done.wait(timeout=20)  # the registry's last model finishes first
+        result = adapter.generate(**values)
+        if adapter.id == last:
+            last_done.set()
+        return result
+
+    records = list(compare.compare(registry, DigitJudge(tiny_weights), run, seed=5, label="3", num_images=1))
+    assert records[0]["model"] == last and sorted(r["model"] for r in records) == sorted(models)
 
 
 def test_the_judge_agrees_with_itself_on_real_looking_input(tiny_weights):
@@ -67,6 +92,8 @@ def test_through_the_serving_layer_each_model_runs_where_its_own_requests_run(ti
     records = list(compare.compare(registry, DigitJudge(tiny_weights), shared.generate, seed=3, label="2", num_images=2))
     plain = list(compare.compare(registry, DigitJudge(tiny_weights), seed=3, label="2", num_images=2))
     slow = [m for m in compare.compared(registry) if plan(registry.get(m)).in_worker]
-    assert Worker.ran == slow and "image/autoregressive" in slow and "image/gan" not in slow
-    for served, alone in zip(records, plain):
+    assert sorted(Worker.ran) == sorted(slow) and "image/autoregressive" in slow and "image/gan" not in slow
+    by_model = {r["model"]: r for r in plain}
+    for served in records:
+        alone = by_model[served["model"]]
         assert [im.tobytes() for im in served["images"]] == [im.tobytes() for im in alone["images"]]

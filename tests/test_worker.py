@@ -16,7 +16,7 @@ import pytest
 from genai_demo.contract import GenAIError, ModelUnavailable, ParameterError, UnknownModel
 from genai_demo.registry import Registry
 from genai_demo.serving import SharedResults
-from genai_demo.worker import NICE, Worker, WorkerError
+from genai_demo.worker import ALONE_NICE, NICE, Worker, WorkerError
 from tests.conftest import ROOT
 
 SLOW_DIFFUSION = dict(seed=0, num_images=2, label="any", scheduler="DDPM", num_inference_steps=1000)
@@ -156,8 +156,42 @@ def test_a_killed_worker_ends_its_requests_with_one_line_and_the_next_request_st
 
 def test_the_worker_runs_below_the_servers_priority(served):
     _, worker, _ = served
-    worker.start()
+    worker.running()  # started and answering: it has set its priority
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+
+
+def thread_nices(pid: int) -> dict[int, int]:
+    """The nice level of each thread of a process, by thread id (field 19 of /proc/PID/task/TID/stat)."""
+    nices = {}
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            nices[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[16])
+        except (OSError, IndexError, ValueError):  # the thread ended meanwhile
+            continue
+    return nices
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priorities are Linux's")
+def test_a_request_computed_alone_runs_below_the_batches(served):
+    """In the worker, a thread that computes one request alone (diffusion) drops to the lowest priority, while a
+    batched model's threads (the chorale's: one thread steps every piece) keep the worker's."""
+    registry, worker, _ = served
+    base = min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+    alone = max(base, ALONE_NICE)
+    stream = registry.get("image/diffusion").stream(**SLOW_DIFFUSION)
+    next(stream)  # the first step is back: the request's thread is computing the second
+    during_diffusion = thread_nices(worker.pid)
+    stream.close()
+    chorale = registry.get("audio/chorale").stream(seed=3, num_bars=8)
+    next(chorale)
+    during_chorale = thread_nices(worker.pid)
+    chorale.close()
+    assert alone > base and alone in during_diffusion.values() and base in during_diffusion.values()
+    new = {tid: nice for tid, nice in during_chorale.items() if tid not in during_diffusion}
+    assert len(new) >= 2 and set(new.values()) == {base}  # the chorale request's thread and its batch's
+    deadline = time.time() + 30
+    while worker.running() and time.time() < deadline:  # both cancelled requests have ended there
+        time.sleep(0.05)
 
 
 def test_the_worker_ends_when_the_server_is_killed(tiny_weights):

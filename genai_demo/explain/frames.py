@@ -76,9 +76,13 @@ def frame_strip(frames: list, captions: list[str] | None = None, *, max_frames: 
 # Copied from genai_demo.ui.blocks.compose_frame (the UI layer imports gradio; this package must not), with the
 # frame's label drawn on top so an exported animation says which step each frame is.
 def compose_frame(images: dict, title: str = ""):
-    """A frame's named pictures stacked into one image, each under its name, under an optional title."""
+    """A frame's named pictures (PIL images, or as a visitor's session keeps them: ``export.PackedPicture``)
+    stacked into one image, each under its name, under an optional title."""
     from PIL import Image, ImageDraw, ImageFont
 
+    from genai_demo.export import pictures
+
+    images = pictures(images)
     font = ImageFont.load_default(size=16)
     width = max(im.width for im in images.values())
     top = 28 if title else 0

@@ -16,6 +16,7 @@ import gradio as gr
 from genai_demo import i18n
 from genai_demo.adapters.chorale import key_name
 from genai_demo.contract import ModelAdapter
+from genai_demo.export import packed_process
 from genai_demo.ui import errors
 from genai_demo.ui.common import format_info, t
 from genai_demo.ui.explain import explain_section, how_button, open_on
@@ -73,7 +74,8 @@ def audio_outputs(result, lang: str = "en") -> tuple:
     if not result.done:
         return (None, roll, None, format_audio_info(result.info, lang) + " · " + i18n.message("audio:info:writing", lang),
                 result.process)
-    return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info, lang), result.process)
+    return (result.audio, roll, save_downloads(result) or None, format_audio_info(result.info, lang),
+            packed_process(result))  # the session keeps the piano rolls packed (export.PackedPicture)
 
 
 def melody_from_midi(path, soprano: tuple[int, int], lang: str = "en") -> tuple[str | None, str]:

@@ -9,6 +9,7 @@ import gradio as gr
 
 from genai_demo import compare, i18n, links
 from genai_demo.contract import GenAIError
+from genai_demo.export import picture_files
 from genai_demo.judge import DigitJudge
 from genai_demo.registry import Registry
 from genai_demo.serving import SHARED
@@ -62,8 +63,9 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
                 if "error" in record:
                     shown[record["model"]] = ([], i18n.message("compare:unavailable", lang, error=record["error"]))
                 else:
-                    items = [(im.resize((112, 112), Image.NEAREST), i18n.message("compare:seen_as", lang, digit=p))
-                             for im, p in zip(record["images"], record["predicted"])]
+                    items = picture_files([(im.resize((112, 112), Image.NEAREST),
+                                            i18n.message("compare:seen_as", lang, digit=p))
+                                           for im, p in zip(record["images"], record["predicted"])])
                     shown[record["model"]] = (items, i18n.message(
                         "compare:note", lang, ms=record["seconds_per_image"] * 1000, accuracy=record["accuracy"],
                         confidence=record["confidence"]))

@@ -6,7 +6,7 @@ import gradio as gr
 
 from genai_demo import i18n
 from genai_demo.contract import ModelAdapter
-from genai_demo.export import gallery_files, to_gallery
+from genai_demo.export import packed_process, page_gallery, scratch_dir
 from genai_demo.ui.common import format_info, t
 from genai_demo.ui.draw import draw_section
 from genai_demo.ui.explain import explain_section, how_button, open_on
@@ -34,11 +34,22 @@ def image_outputs(result, lang: str = "en") -> tuple:
     captions = [i18n.said(c, lang) for c in result.captions]
     if result.done:
         captions = [alt_text(c, result.info, lang) for c in captions]
-    gallery = gallery_files(result, captions) if result.done else to_gallery(result, captions)
-    return gallery, format_info(result.info, len(result.images), lang), result.process
+    gallery = page_gallery(result, captions)
+    # The session keeps the finished process's pictures packed (export.PackedPicture), a tenth of their pixels
+    return gallery, format_info(result.info, len(result.images), lang), (
+        packed_process(result) if result.done else result.process)
+
+
+def serve_pictures_in_place() -> None:
+    """Let Gradio serve the pictures this process writes for the page (``genai_demo.export``) from where they are,
+    instead of checking each file's path and copying it into its own cache for every update: under a class's load
+    that took a third of the server's time (a py-spy profile of ``bench/load.py``). Only these two folders, made by
+    ``tempfile.mkdtemp`` and holding nothing but generated pictures."""
+    gr.set_static_paths([scratch_dir("png"), scratch_dir("frames")])
 
 
 def image_tab(models: list[ModelAdapter]) -> TabParts:
+    serve_pictures_in_place()
     # The outputs are made first (unrendered) so that every model's Generate event can target them.
     gallery = gr.Gallery(label=t("ui:output"), columns=6, height=520, object_fit="contain", format="png",
                          elem_id="image-output", elem_classes=["genai-gallery"], interactive=False, render=False)

@@ -13,10 +13,12 @@ from genai_demo.ui.common import t as i18n_t
 
 
 def stack(images: dict):
-    """A frame's pictures one above the other, with a white gap between them."""
+    """A frame's pictures (PIL images, or packed as a session keeps them) one above the other, with a white gap."""
     from PIL import Image
 
-    pictures = [im.convert("RGB") for im in images.values()]
+    from genai_demo.export import pictures as unpacked
+
+    pictures = [im.convert("RGB") for im in unpacked(images).values()]
     out = Image.new("RGB", (max(im.width for im in pictures), sum(im.height + 8 for im in pictures) - 8), "white")
     y = 0
     for im in pictures:

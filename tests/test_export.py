@@ -1,0 +1,93 @@
+"""The pictures written for the page: once per result whoever asks, served by Gradio from where they are."""
+
+from __future__ import annotations
+
+import threading
+
+from PIL import Image
+
+from genai_demo import export
+from genai_demo.contract import Result
+
+
+def digits(n: int, shade: int) -> list:
+    return [Image.new("L", (28, 28), color=(shade + 7 * i) % 256) for i in range(n)]
+
+
+def counting_writes(monkeypatch) -> list:
+    written = []
+    real = export._write_whole
+
+    def write_whole(path, write):
+        written.append(path)
+        real(path, write)
+
+    monkeypatch.setattr(export, "_write_whole", write_whole)
+    return written
+
+
+def test_a_result_followed_by_a_whole_class_is_written_once(monkeypatch):
+    """Thirty visitors following one computation get the same result objects: each step's pictures and the finished
+    gallery are written once, and every visitor is shown the same files."""
+    written = counting_writes(monkeypatch)
+    step = Result(images=digits(3, 11), captions=["step 1 of 4"] * 3, done=False)
+    final = Result(images=digits(3, 12), captions=["2"] * 3, info={"model": "image/test", "seed": 41})
+    shown: list[list] = []
+
+    def visitor():
+        shown.append([export.page_gallery(step, ["step 1 of 4"] * 3), export.page_gallery(final, ["digit 2"] * 3)])
+
+    threads = [threading.Thread(target=visitor) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(shown) == 30 and all(s == shown[0] for s in shown)
+    step_files, final_files = shown[0]
+    assert len(written) == 6  # three pictures each
+    assert len({p for p, _ in step_files}) == 3 and [c for _, c in final_files] == ["digit 2"] * 3
+    with Image.open(final_files[0][0]) as png:  # the finished gallery's PNGs carry their settings
+        assert '"seed": 41' in png.info["genai_demo"]
+    with Image.open(step_files[1][0]) as png:  # a step's picture is the enlarged digit
+        assert png.size == (112, 112) and png.getpixel((0, 0)) == 18
+
+
+def test_another_language_or_another_result_gets_its_own_files(monkeypatch):
+    written = counting_writes(monkeypatch)
+    step = Result(images=digits(2, 90), captions=["x", "x"], done=False)
+    english = export.page_gallery(step, ["step 1", "step 1"])
+    korean = export.page_gallery(step, ["1단계", "1단계"])
+    assert [c for _, c in korean] == ["1단계", "1단계"] and [p for p, _ in korean] == [p for p, _ in english]
+    other = export.page_gallery(Result(images=digits(2, 91), captions=["x", "x"], done=False), ["y", "y"])
+    assert {p for p, _ in other}.isdisjoint(p for p, _ in english)
+    assert len(written) == 4  # the same pixels are one file, whatever their caption
+
+
+def test_the_page_serves_the_pictures_in_place():
+    """Gradio serves the two picture folders as they are (no per-update path check and copy into its cache)."""
+    from gradio.utils import is_static_file
+
+    from genai_demo.ui.image_tab import serve_pictures_in_place
+
+    serve_pictures_in_place()
+    step = export.page_gallery(Result(images=digits(1, 5), done=False), ["a"])
+    final = export.page_gallery(Result(images=digits(1, 6), info={"model": "image/test", "seed": 1}), ["b"])
+    assert is_static_file(step[0][0]) and is_static_file(final[0][0])
+    elsewhere = export.scratch_dir("downloads") / "x.png"
+    Image.new("L", (2, 2)).save(elsewhere)
+    assert not is_static_file(str(elsewhere))  # only those two folders
+
+
+def test_old_pictures_are_pruned_now_and_then(monkeypatch, tmp_path):
+    import os
+    import time
+
+    for i in range(5):
+        (tmp_path / f"{i}.png").write_bytes(b"x")
+        os.utime(tmp_path / f"{i}.png", (time.time() - 100 * i, time.time() - 100 * i))
+    monkeypatch.setattr(export, "PNG_KEEP", 2)
+    export._prune_now_and_then(tmp_path, keep_seconds=250)  # 3 and 4 are too old; of 0-2, the oldest is one too many
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.png", "1.png"]
+    (tmp_path / "9.png").write_bytes(b"x")
+    export._prune_now_and_then(tmp_path, keep_seconds=0)  # within PRUNE_EVERY of the last pruning: nothing happens
+    assert len(list(tmp_path.iterdir())) == 3

@@ -18,7 +18,10 @@ from genai_demo.ui.common import api_docstring, split_request, t, with_request
 from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
 
 
-COMPARE_AT_ONCE = 4  # comparisons in flight at once
+# Comparisons in flight at once. Each only waits for its four models (the slow ones in the worker, in their own
+# batches) and judges their digits, so a slot is held for as long as its slowest model takes under load (a
+# PixelCNN request: 7-9 s at p50 in a busy class); at four slots a class's 30 comparisons a minute queued for them.
+COMPARE_AT_ONCE = 8
 COMPARE_LINK = links.LinkTarget(compare.LINK_ID, "image", compare.PARAMS)  # ?tab=image&model=image/compare&seed=...
 
 

@@ -57,7 +57,8 @@ def run_side_by_side(model, length: int, steps: int = 6):
     for step in range(steps):
         if step in leaving:
             gone = active.pop(leaving[step])
-            lean.leave(gone), plain.leave(gone)
+            lean.leave(gone)
+            plain.leave(gone)
         work = [(r, NextToken(int(torch.randint(vocab, (1,), generator=g)))) for r in active]
         for n in joining.get(step, []):
             r = object()

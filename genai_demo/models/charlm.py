@@ -209,9 +209,17 @@ class SlotDecoder(Engine):
     """Continuous batching for a transformers causal LM (``genai_demo.batching``): requests read their prompt alone
     (``Prefill``, a (1, T) pass whose keys and values are copied into the request's slot) and then advance one
     token per step together (``NextToken``), in chunks of exactly ``width`` slots over a ``length``-token buffer,
-    so a sequence's numbers never depend on which others share its step."""
+    so a sequence's numbers never depend on which others share its step.
 
-    def __init__(self, model, width: int, length: int):
+    The one-token steps of a Llama or GPT-2 network run ``genai_demo.models.lean_decode`` (the same arithmetic as
+    transformers' forward, bit for bit, without its Python wrappers); ``lean=False``, or any other network, calls
+    transformers' forward."""
+
+    lean = True  # the default for ``lean`` (bench/batching.py --transformers-step turns it off to compare)
+
+    def __init__(self, model, width: int, length: int, lean: bool | None = None):
+        from genai_demo.models.lean_decode import lean_step
+
         self.model, self.width, self.length = model, width, length
         # transformers' default attention (PyTorch's scaled_dot_product_attention) splits a batch between threads
         # that round differently: a sequence in the second half of a chunk got other bits than in the first. The
@@ -222,6 +230,7 @@ class SlotDecoder(Engine):
         self.filled: dict[object, int] = {}  # request -> tokens in its slot
         self.chunks: list[list[object | None]] = []  # per chunk: the request in each slot, or None
         self.caches: list[Cache] = []
+        self.lean_step = lean_step(model) if (self.lean if lean is None else lean) else None
 
     def _slot(self, request: object) -> tuple[int, int]:
         if request not in self.slots:
@@ -265,11 +274,15 @@ class SlotDecoder(Engine):
             cache = self.caches[c]
             for layer in cache.layers:
                 layer.positions = positions.to(device)
-            out = self.model(input_ids=tokens.to(device), position_ids=positions[:, None].to(device),
-                             attention_mask=mask.to(device), cache=cache, use_cache=True, logits_to_keep=1)
+            ids, where, mask = tokens.to(device), positions[:, None].to(device), mask.to(device)
+            if self.lean_step is not None and not self.model.training:
+                logits = self.lean_step(self.model, ids, where, mask, cache.layers)  # (W, 1, vocab)
+            else:
+                logits = self.model(input_ids=ids, position_ids=where, attention_mask=mask, cache=cache,
+                                    use_cache=True, logits_to_keep=1).logits
             for i, r in enumerate(self.chunks[c]):
                 if r in stepping:
-                    answers[r] = out.logits[i : i + 1, -1, :].float()  # (1, vocab)
+                    answers[r] = logits[i : i + 1, -1, :].float()  # (1, vocab)
                     self.filled[r] += 1
         # (2) Every request that reads a prompt (or a window that slid) from scratch: alone, as a (1, T) pass.
         for r, need in work:

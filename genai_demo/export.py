@@ -59,6 +59,15 @@ def scratch_dir(name: str) -> Path:
         return folder
 
 
+def picture_dir(kind: str) -> Path:
+    """Where the pictures written for the page go: ``png`` (finished galleries) or ``frames`` (streamed steps), both
+    inside one scratch folder, the one the page serves in place (``ui.image_tab.serve_pictures_in_place``: Gradio
+    checks every picture it sends against each such folder, so one folder, one check)."""
+    folder = scratch_dir("pictures") / kind
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def prune(folder: Path, keep_seconds: float = 3600) -> None:
     """Remove files (and then empty sub-folders) older than ``keep_seconds`` below ``folder``."""
     cutoff = time.time() - keep_seconds
@@ -88,7 +97,7 @@ def to_gallery(result, captions=None) -> list:
 def gallery_files(result, captions=None) -> list:
     """The gallery of a finished result as PNG files that carry their settings (``genai_demo`` text chunk) and
     say they are AI-generated, so a downloaded image can be traced back and dropped onto the page again."""
-    png_dir = scratch_dir("png")
+    png_dir = picture_dir("png")
     items = []
     for i, (big, caption) in enumerate(to_gallery(result, captions)):
         record = {**result.info, "image_index": i, "generated_by": "GenAI playground (AI-generated image)"}
@@ -107,7 +116,7 @@ def gallery_files(result, captions=None) -> list:
 def picture_files(items: list) -> list:
     """Pictures shown while a generation streams (its steps, a comparison's), as PNG files named by their pixels,
     written quickly (no settings inside, light compression): [(PIL image, caption)] -> [(path, caption)]."""
-    frame_dir = scratch_dir("frames")
+    frame_dir = picture_dir("frames")
     files = []
     for image, caption in items:
         digest = hashlib.sha256(f"{image.mode}{image.size}".encode() + image.tobytes()).hexdigest()[:24]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterator
@@ -33,6 +34,10 @@ from genai_demo.contract import GenAIError, ModelAdapter, Result, shown_value
 WORKER_SECONDS = 0.3  # a request estimated slower than this runs in the worker process (genai_demo/worker.py)
 HEAVY_SECONDS = 2.0  # slower than this: the heavy lane, one request at a time for all such models
 BATCH_CHUNKS = 2  # a batched model's lane: this many chunks' worth of its default requests run at once
+# Seconds between two intermediate results for a visitor who follows another's identical run (its first visitor
+# gets every one): each update is pictures and a message that the server prepares for each visitor, so with a
+# whole class following one run, updates at the leader's pace cost more than the run (bench/load.py --mode same).
+FOLLOW_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -197,10 +202,12 @@ class SharedResults:
             if leading:
                 yield from self._lead(adapter, values, key, run)
                 return
-            ended = False
+            ended, last = False, -float("inf")
             for result in run.follow():
                 ended = result.done
-                yield result
+                if ended or time.monotonic() - last >= FOLLOW_INTERVAL:
+                    last = time.monotonic()
+                    yield result
             if ended:
                 return
             # the run was abandoned by its visitor: try again (this request may lead the next run)

@@ -18,7 +18,10 @@ that run here at once share its steps (``genai_demo/batching.py``).
 Messages are pickled over a private socket pair that only the two processes hold:
 
     server -> worker: ("run", id, model_id, values) | ("load", id, model_id) | ("cancel", id) | ("running", id)
-    worker -> server: ("result", id, Result or number) | ("error", id, kind, message) | ("end", id)
+    worker -> server: ("result", id, Result, first new frame) | ("result", id, number) | ("error", id, kind, message)
+                      | ("end", id)
+
+(a result carries only the process frames added since the previous one: ``FrameDeltas``).
 
 If the worker dies (killed, out of memory), the requests it was running end with one clear line, and the next
 request starts a new worker.
@@ -100,12 +103,13 @@ class Worker:
         """Send one request; yield its results until its end; raise its error as the server's own error class."""
         ended = False
         rid, inbox = self._send_new(kind, *args)
+        frames = FrameDeltas()
         try:
             while (message := inbox.get())[0] != "end":
                 if message[0] == "error":
                     ended = True
                     raise ERRORS.get(message[2], WorkerError)(message[3])
-                yield message[2]
+                yield frames.unpack(*message[2:])
             ended = True
         finally:
             self._inboxes.pop(rid, None)
@@ -227,6 +231,38 @@ class WorkerPool:
             w.close()
 
 
+class FrameDeltas:
+    """A generation's process frames cross the socket once each, not once per update.
+
+    A model appends to one list of frames as it goes (a text's next-token view: one frame per character) and every
+    intermediate result carries that list; sent whole, the worker pickled and the server unpickled a 300-character
+    text's frames about 150 times over. ``pack`` (in the worker) sends only the frames added since the last update,
+    with where they start; ``unpack`` (in the server) puts the list back together. A result with another list than
+    the last one's is sent whole."""
+
+    def __init__(self):
+        self.frames: list = []  # the server's copy, or the worker's last list sent
+        self.sent = 0
+
+    def pack(self, result) -> tuple:
+        """(result with only the new frames, where they start) for the message."""
+        import dataclasses
+
+        frames = result.process
+        start = self.sent if frames is self.frames and len(frames) >= self.sent else 0
+        self.frames, self.sent = frames, len(frames)
+        return dataclasses.replace(result, process=frames[start:]), start
+
+    def unpack(self, result, start: int | None = None):
+        """The result with all its frames (``start`` None: a reply that is not a result)."""
+        if start is None:
+            return result
+        del self.frames[start:]
+        self.frames.extend(result.process)
+        result.process = list(self.frames)
+        return result
+
+
 def lower_this_thread(nice: int) -> None:
     """Run the calling thread at ``nice`` (only ever lower than the process: raising needs privileges); a thread it
     starts inherits it. Linux only: elsewhere the thread keeps the process's level."""
@@ -256,13 +292,14 @@ def serve(conn: Connection, settings: dict) -> None:
                 if not adapter.shares_steps:
                     lower_this_thread(ALONE_NICE)
                 last = -float("inf")
+                frames = FrameDeltas()
                 for result in adapter.stream(**values):
                     if cancelled[rid].is_set():
                         log.info("%s cancelled: the visitor left or pressed Stop", model_id)
                         break
                     if result.done or time.perf_counter() - last >= MIN_INTERVAL * len(cancelled):
                         last = time.perf_counter()
-                        send("result", rid, result)
+                        send("result", rid, *frames.pack(result))
             elif kind == "load":
                 registry.get(args[0]).load()
             elif kind == "running":

@@ -64,7 +64,7 @@ def test_another_language_or_another_result_gets_its_own_files(monkeypatch):
 
 
 def test_the_page_serves_the_pictures_in_place():
-    """Gradio serves the two picture folders as they are (no per-update path check and copy into its cache)."""
+    """Gradio serves the picture folder as it is (no per-update path check and copy into its cache)."""
     from gradio.utils import is_static_file
 
     from genai_demo.ui.image_tab import serve_pictures_in_place

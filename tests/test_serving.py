@@ -92,6 +92,24 @@ def test_followers_see_the_intermediate_steps_too():
     assert adapter.runs == 1 and len(seen) >= 2 and not seen[0].done and seen[-1].done
 
 
+def test_followers_get_intermediate_steps_at_their_own_slower_pace(monkeypatch):
+    """A follower gets an intermediate result at most every FOLLOW_INTERVAL (the server prepares each update for
+    each visitor), then always the final one; the leader gets every step."""
+    from genai_demo import serving
+
+    monkeypatch.setattr(serving, "FOLLOW_INTERVAL", 60.0)
+    shared, adapter = SharedResults(), CountingAdapter()
+    leader = shared.stream(adapter, {"seed": 2, "steps": 20})
+    led = [next(leader)]
+    seen = []
+    follower = threading.Thread(target=lambda: seen.extend(shared.stream(adapter, {"seed": 2, "steps": 20})))
+    follower.start()
+    wait_for_followers(shared, 1)
+    led += list(leader)
+    follower.join(10)
+    assert len(led) == 21 and [r.done for r in seen] == [False, True] and seen[-1] is led[-1]
+
+
 def test_different_seeds_or_settings_run_separately():
     shared, adapter = SharedResults(), CountingAdapter()
     results = run_together(shared, adapter, [{"seed": s, "steps": 3} for s in range(5)] + [{"seed": 0, "steps": 4}])

@@ -253,3 +253,39 @@ def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_anothe
     finally:
         pool.close()
     assert pool.pids == [None, None]
+
+
+def test_process_frames_cross_once_and_arrive_whole():
+    """The worker sends each process frame once (only those added since the last update); the server rebuilds the
+    whole list for every update; a result with another list is sent whole."""
+    from genai_demo.contract import Result
+    from genai_demo.worker import FrameDeltas
+
+    frames, worker_side, server_side = [], FrameDeltas(), FrameDeltas()
+    shipped, rebuilt = 0, []
+    for n in range(1, 8):
+        frames.append({"label": f"token {n}"})
+        result, start = worker_side.pack(Result(text="x" * n, process=frames, done=n == 7))
+        shipped += len(result.process)
+        rebuilt.append(server_side.unpack(result, start).process)
+    assert shipped == 7 and rebuilt[-1] == frames and [len(r) for r in rebuilt] == list(range(1, 8))
+    assert rebuilt[2] == frames[:3]  # an earlier update keeps the frames it had
+    other = [{"label": "summary"}]
+    result, start = worker_side.pack(Result(process=other))
+    assert start == 0 and server_side.unpack(result, start).process == other
+    assert server_side.unpack(5) == 5  # a reply that is not a result
+
+
+def test_a_piece_through_the_worker_has_every_frame_of_a_local_run(served):
+    registry, _, plain = served
+    params = dict(seed=4, num_bars=4)
+    streamed = list(registry.get("audio/chorale").stream(**params))
+    local = plain.get("audio/chorale").generate(**params)
+
+    def frames(result) -> list:
+        return [(str(f["label"]), [im.tobytes() for im in f["images"].values()]) for f in result.process]
+
+    assert len(streamed) >= 2 and len(local.process) >= 2
+    assert frames(streamed[-1]) == frames(local)
+    for update in streamed:  # each update has all its frames so far
+        assert frames(update) == frames(local)[:len(update.process)]

@@ -43,9 +43,9 @@ def image_outputs(result, lang: str = "en") -> tuple:
 def serve_pictures_in_place() -> None:
     """Let Gradio serve the pictures this process writes for the page (``genai_demo.export``) from where they are,
     instead of checking each file's path and copying it into its own cache for every update: under a class's load
-    that took a third of the server's time (a py-spy profile of ``bench/load.py``). Only these two folders, made by
-    ``tempfile.mkdtemp`` and holding nothing but generated pictures."""
-    gr.set_static_paths([scratch_dir("png"), scratch_dir("frames")])
+    that took a third of the server's time (a py-spy profile of ``bench/load.py``). Only that folder
+    (``export.picture_dir``), made by ``tempfile.mkdtemp`` and holding nothing but generated pictures."""
+    gr.set_static_paths([scratch_dir("pictures")])
 
 
 def image_tab(models: list[ModelAdapter]) -> TabParts:

@@ -156,6 +156,14 @@ def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: floa
     return processors
 
 
+def reshaped(processors, ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """``processors(ids, scores)``, the same calls in the same order, without ``LogitsProcessorList``'s look at each
+    processor's signature on every call (70 of the 176 us a sampling step took, per token and request)."""
+    for processor in processors:
+        scores = processor(ids, scores)
+    return scores
+
+
 class Prefill(Need):
     """Read these tokens from scratch (a new request, or a window that slid); the answer: the next-token logits."""
 
@@ -337,7 +345,7 @@ def sample_tokens(input_ids: list[int], generator: torch.Generator | None, *, wi
         # (1) The model's own distribution p(x_t | x_<t).
         p_model = logits.softmax(-1)
         # (2) Reshape it: repetition penalty, temperature (divide logits by T), top-k, top-p (nucleus).
-        scores = processors(ids, logits.clone())
+        scores = reshaped(processors, ids, logits.clone())
         # (3) Draw the next token from the reshaped distribution, or take the most likely one (greedy).
         if do_sample:
             p_sampled = scores.softmax(-1)
@@ -351,9 +359,10 @@ def sample_tokens(input_ids: list[int], generator: torch.Generator | None, *, wi
         top = p_model[0].topk(min(num_candidates, p_model.shape[1])).indices.tolist()
         if token not in top:
             top.append(token)
-        yield Step(token_id=token, p_model=float(p_model[0, token]), p_sampled=float(p_sampled[0, token]),
-                   candidates=[(i, float(p_model[0, i]), float(p_sampled[0, i])) for i in top],
-                   kept=int((p_sampled[0] > 0).sum()), recomputed=recomputed)
+        model_p, sampled_p = p_model[0, top].tolist(), p_sampled[0, top].tolist()  # two reads, not one per candidate
+        yield Step(token_id=token, p_model=model_p[top.index(token)], p_sampled=sampled_p[top.index(token)],
+                   candidates=list(zip(top, model_p, sampled_p)), kept=int((p_sampled[0] > 0).sum()),
+                   recomputed=recomputed)
         if token in eos:
             return
 

@@ -239,7 +239,11 @@ def comparison(page, values: dict, lang: str = "en") -> tuple:
     """What Compare shows in the end: each model's images (pixels and captions) and its note without the timing."""
     *_, last = page.run_compare(*(values[p.name] for p in compare.PARAMS), request=request({}, lang))
     galleries, notes = last[:len(compare.compared(Registry()))], last[len(compare.compared(Registry())):]
-    return ([[(im.tobytes(), caption) for im, caption in gallery] for gallery in galleries],
+    def pixels(path) -> bytes:  # each picture is a PNG file the page shows (export.picture_files)
+        with Image.open(path) as im:
+            return im.tobytes()
+
+    return ([[(pixels(path), caption) for path, caption in gallery] for gallery in galleries],
             [note.split(" · ", 1)[1] for note in notes])
 
 

@@ -220,7 +220,9 @@ def test_loading_a_model_puts_the_long_lived_heap_out_of_the_collectors_reach(ti
     assert frozen > 10_000  # the model, torch and everything imported so far
     assert adapter.generate(num_images=2).done
     gc.collect()  # later garbage is still collected, and the frozen objects stay frozen
-    assert gc.get_freeze_count() == frozen
+    # (a few frozen objects may meanwhile lose their last reference, held by an earlier test's threads as they end;
+    # a collection that unfroze them would leave none)
+    assert frozen - 100 <= gc.get_freeze_count() <= frozen
 
 
 def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_another(tiny_weights, monkeypatch):

@@ -170,8 +170,8 @@ def page_gallery(result, captions) -> list:
 
 class PackedPicture:
     """A picture kept as PNG bytes (``open()`` gives it back): how a visitor's session keeps the frames of their
-    last generation's process view. Kept as pixels, a PixelCNN result's 28 strips took 1.7 MB and a chorale's
-    piano rolls about as much, for each of a class's visitors; as PNG, a tenth or less."""
+    last generation's process view. Kept as pixels, for each of a class's visitors: a PixelCNN result's 28 strips
+    1.6 MB (as PNG 59 KB), a chorale's piano rolls 2.2 MB (67 KB), a diffusion run's 468 KB (72 KB)."""
 
     __slots__ = ("png", "size")
 

@@ -35,7 +35,7 @@ def image_outputs(result, lang: str = "en") -> tuple:
     if result.done:
         captions = [alt_text(c, result.info, lang) for c in captions]
     gallery = page_gallery(result, captions)
-    # The session keeps the finished process's pictures packed (export.PackedPicture), a tenth of their pixels
+    # The session keeps the finished process's pictures packed (export.PackedPicture): 3-15% of their pixels
     return gallery, format_info(result.info, len(result.images), lang), (
         packed_process(result) if result.done else result.process)
 

@@ -226,12 +226,10 @@ def _prune_now_and_then(folder: Path, keep_seconds: float) -> None:
         if now - _pruned.get(folder, -float("inf")) < PRUNE_EVERY:
             return
         _pruned[folder] = now
+    prune(folder, keep_seconds)
     try:
-        files = [(f.stat().st_mtime, f) for f in folder.glob("*.png")]
-        cutoff = time.time() - keep_seconds
-        files.sort()
-        old = [f for mtime, f in files if mtime < cutoff]
-        for f in old + [f for _, f in files[len(old):len(files) - PNG_KEEP]]:
+        files = sorted((f.stat().st_mtime, f) for f in folder.glob("*.png"))
+        for _, f in files[:max(0, len(files) - PNG_KEEP)]:
             f.unlink(missing_ok=True)
     except OSError:  # another request pruned at the same time
         pass

@@ -29,6 +29,7 @@ request starts a new worker.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
@@ -246,8 +247,6 @@ class FrameDeltas:
 
     def pack(self, result) -> tuple:
         """(result with only the new frames, where they start) for the message."""
-        import dataclasses
-
         frames = result.process
         start = self.sent if frames is self.frames and len(frames) >= self.sent else 0
         self.frames, self.sent = frames, len(frames)

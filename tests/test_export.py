@@ -65,6 +65,7 @@ def test_another_language_or_another_result_gets_its_own_files(monkeypatch):
 
 def test_the_page_serves_the_pictures_in_place():
     """Gradio serves the picture folder as it is (no per-update path check and copy into its cache)."""
+    from gradio.data_classes import _StaticFiles
     from gradio.utils import is_static_file
 
     from genai_demo.ui.image_tab import serve_pictures_in_place
@@ -76,6 +77,25 @@ def test_the_page_serves_the_pictures_in_place():
     elsewhere = export.scratch_dir("downloads") / "x.png"
     Image.new("L", (2, 2)).save(elsewhere)
     assert not is_static_file(str(elsewhere))  # only those two folders
+    # Checked first, before the icons Gradio lists on import: a picture's check resolves one folder, not three.
+    assert _StaticFiles.all_paths[0] == export.scratch_dir("pictures").resolve()
+    serve_pictures_in_place()  # a second page in the same process (tests, reloads) lists it once
+    assert _StaticFiles.all_paths.count(export.scratch_dir("pictures").resolve()) == 1
+
+
+def test_the_picture_gallery_sends_what_gradios_gallery_sends():
+    import gradio as gr
+
+    from genai_demo.ui.image_tab import PictureGallery
+
+    files = export.page_gallery(Result(images=digits(3, 8), info={"model": "image/test", "seed": 1}), list("abc"))
+    ours, gradios = PictureGallery(format="png"), gr.Gallery(format="png")
+    assert ours.postprocess(files).model_dump() == gradios.postprocess(files).model_dump()
+    assert len(ours.postprocess(files).root) == 3
+    pil = [(im, "x") for im in digits(2, 9)]  # anything else: Gradio's own way (written into its cache)
+    assert [g.image.path.endswith(".png") for g in ours.postprocess(pil).root] == [True, True]
+    assert ours.get_block_name() == "gallery"  # the page draws it with Gradio's gallery
+    assert ours.postprocess(None).root == [] and ours.postprocess([]).root == []
 
 
 def test_old_pictures_are_pruned_now_and_then(monkeypatch, tmp_path):

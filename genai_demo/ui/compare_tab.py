@@ -15,6 +15,7 @@ from genai_demo.registry import Registry
 from genai_demo.serving import SHARED
 from genai_demo.ui import errors
 from genai_demo.ui.common import api_docstring, split_request, t, with_request
+from genai_demo.ui.image_tab import PictureGallery
 from genai_demo.ui.panel import link_js, make_control, new_seed, seed_control
 
 
@@ -51,7 +52,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         for model_id in compared:
             with gr.Column(min_width=200):
                 gr.Markdown(t(i18n.model_key(model_id, "choice")))
-                galleries.append(gr.Gallery(columns=2, height="auto", object_fit="contain", format="png", show_label=False,
+                galleries.append(PictureGallery(columns=2, height="auto", object_fit="contain", format="png", show_label=False,
                                             elem_classes=["genai-gallery"], interactive=False))
                 notes.append(gr.Markdown())
 

@@ -34,6 +34,7 @@ this machine (``ray::ServeReplica:genai-*`` processes).
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -153,7 +154,7 @@ def run_students(url: str, ids: list[int], start_at: float, seconds: float, plan
     """Students ``ids`` in threads of this process, who all click first at ``start_at`` (wall-clock time, the same
     in every client process) and go on for ``seconds``: one record per request, {"api", "sent" (seconds from the
     first click), "latency" (None: unfinished when its wait ended), "first" (seconds to the first streamed update,
-    text only), "error"}.
+    text only), "error", "seed"}.
 
     ``plan``: {"mode", "endpoints": [(api, weight, arguments, streams)], "seed" (same mode: the class's seed),
     "salt" (random mode), "grace"}. Unless ``cold``, each student's client first makes one small request before the
@@ -194,7 +195,8 @@ def run_students(url: str, ids: list[int], start_at: float, seconds: float, plan
         client = clients[n]
         for api, kwargs, streams in requests(n, rng):
             t, start = time.perf_counter(), time.time()
-            record = {"api": api, "sent": start - start_at, "latency": None, "first": None, "error": None}
+            record = {"api": api, "sent": start - start_at, "latency": None, "first": None, "error": None,
+                      "seed": kwargs.get("seed")}
             deadline = start + MIX_WAIT if mode == "mix" else end_at + plan["grace"]
             try:
                 job = client.submit(**kwargs, api_name=api)
@@ -378,7 +380,10 @@ def main() -> None:
     parser.add_argument("--ray-replicas", action="append", default=[], help="passed to the app (with --ray)")
     parser.add_argument("--ray-cpus", help="passed to the app (with --ray)")
     parser.add_argument("--profile", metavar="FILE", help="record the server with py-spy (installed separately) "
-                        "while the students click, into FILE (py-spy's raw format: one stack and its count a line)")
+                        "while the students click, into FILE (py-spy's raw format: one stack and its count a line; 200 samples a second in "
+                        "same mode, 20 otherwise: py-spy itself takes most of a core at 200)")
+    parser.add_argument("--records", metavar="FILE", help="write every request's record (endpoint, seed, when it was "
+                        "sent after the first click, latency, error) to FILE as JSON, to look at a tail")
     parser.add_argument("--endpoints", help="comma-separated endpoints (default: every one; same mode: "
                                             "/image_diffusion), e.g. /image_gan,/image_vae to see the fast models "
                                             "alone")
@@ -465,7 +470,7 @@ def main() -> None:
         cpu_before = {p: cpu_seconds(p) for p in tree(proc.pid) + remote}
         if args.profile:  # from just before the first click to the end of the grace period (same) or the minute
             threading.Timer(max(0.0, start_at - time.time() - 1), subprocess.Popen, [[
-                "py-spy", "record", "--pid", str(proc.pid), "--rate", "200", "--format", "raw", "--nonblocking",
+                "py-spy", "record", "--pid", str(proc.pid), "--rate", "200" if args.mode == "same" else "20", "--format", "raw", "--nonblocking",
                 "--threads", "--duration", str(int(seconds + (5 if args.mode == "same" else 10))),
                 "--output", args.profile]], {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}).start()
         with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -473,6 +478,8 @@ def main() -> None:
                                  [seconds] * len(groups), [plan] * len(groups), [args.cold_clients] * len(groups)):
                 records += part
         stop.set()
+        if args.records:
+            Path(args.records).write_text(json.dumps({"first_click": start_at, "records": records}))
         elapsed = time.time() - start_at
         server_cpu = cpu_seconds(proc.pid) - cpu_before[proc.pid]
         others_cpu = sum(cpu_seconds(p) - cpu_before.get(p, 0.0) for p in tree(proc.pid)[1:] + remote)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PIL import Image
 
 from genai_demo import export
@@ -98,7 +99,7 @@ def test_the_picture_gallery_sends_what_gradios_gallery_sends():
     assert ours.postprocess(None).root == [] and ours.postprocess([]).root == []
 
 
-def test_old_pictures_are_pruned_now_and_then(monkeypatch, tmp_path):
+def test_old_pictures_are_pruned_and_the_oldest_beyond_the_cap(monkeypatch, tmp_path):
     import os
     import time
 
@@ -106,8 +107,28 @@ def test_old_pictures_are_pruned_now_and_then(monkeypatch, tmp_path):
         (tmp_path / f"{i}.png").write_bytes(b"x")
         os.utime(tmp_path / f"{i}.png", (time.time() - 100 * i, time.time() - 100 * i))
     monkeypatch.setattr(export, "PNG_KEEP", 2)
-    export._prune_now_and_then(tmp_path, keep_seconds=250)  # 3 and 4 are too old; of 0-2, the oldest is one too many
+    export.prune_pictures(tmp_path, keep_seconds=250)  # 3 and 4 are too old; of 0-2, the oldest is one too many
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.png", "1.png"]
-    (tmp_path / "9.png").write_bytes(b"x")
-    export._prune_now_and_then(tmp_path, keep_seconds=0)  # within PRUNE_EVERY of the last pruning: nothing happens
-    assert len(list(tmp_path.iterdir())) == 3
+    export.prune_pictures(tmp_path / "gone", keep_seconds=0)  # a folder removed meanwhile: nothing to do
+
+
+def test_the_janitor_prunes_the_picture_folders_in_the_background(monkeypatch, tmp_path):
+    import time
+
+    monkeypatch.setattr(export, "PRUNE_EVERY", 0.05)
+    monkeypatch.setattr(export, "_kept", {})
+    monkeypatch.setattr(export, "_janitor", None)  # a janitor of this test's own, which reads the short interval
+    (tmp_path / "old.png").write_bytes(b"x")
+    export.keep_pruned(tmp_path, keep_seconds=0)
+    assert export._janitor.name == "picture-janitor" and export._janitor.daemon
+    deadline = time.time() + 10
+    while (tmp_path / "old.png").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    assert not (tmp_path / "old.png").exists()
+    # Writing the page's pictures only hands the folders to the janitor: no request lists a folder itself.
+    monkeypatch.setattr(export, "PRUNE_EVERY", 3600.0)
+    time.sleep(0.2)  # the janitor is asleep for an hour now
+    monkeypatch.setattr(export, "prune_pictures", lambda *a: pytest.fail("pruned on the request's thread"))
+    export.page_gallery(Result(images=digits(2, 17), done=False), ["a", "b"])
+    export.page_gallery(Result(images=digits(1, 18), info={"model": "image/test", "seed": 1}), ["c"])
+    assert set(export._kept) == {tmp_path, export.picture_dir("frames"), export.picture_dir("png")}

@@ -326,6 +326,13 @@ def report_random(records: list[dict], endpoints: list, alone: dict, seconds: fl
         print(f"{api:<22} {len(mine):>5} {in_window:>7} {len(done) - in_window:>5} {errors:>6} {open_30:>7} "
               f"{open_grace:>7} {seconds_text(done, unfinished, 0.5):>6} {p95:>6} "
               f"{(f'{single:.2f}' if single else '-'):>6} {ratio:>6}")
+    for api in ("/image_gan", "/image_vae"):  # the quick models: their tail is the class's first click
+        first = [r["latency"] for r in records if r["api"] == api and r["latency"] is not None and r["sent"] < 1.0]
+        later = [r["latency"] for r in records if r["api"] == api and r["latency"] is not None and r["sent"] >= 1.0]
+        if first and later and alone.get(api):
+            print(f"{api} sent in the first second (everyone clicks at once): {len(first)}, p95 "
+                  f"{percentile(first, 0.95):.2f} s; sent later: {len(later)}, p95 {percentile(later, 0.95):.2f} s "
+                  f"({percentile(later, 0.95) / alone[api][0]:.1f}x alone)")
     for api, _, _, streams in endpoints:
         if streams:
             firsts = [r["first"] for r in records if r["api"] == api and r["first"] is not None]
@@ -379,7 +386,7 @@ def main() -> None:
                                                              "that Ray cluster (started beforehand: docs/scaling.md)")
     parser.add_argument("--ray-replicas", action="append", default=[], help="passed to the app (with --ray)")
     parser.add_argument("--ray-cpus", help="passed to the app (with --ray)")
-    parser.add_argument("--profile", metavar="FILE", help="record the server with py-spy (installed separately) "
+    parser.add_argument("--profile", metavar="FILE", help="record the server and its workers with py-spy (installed separately) "
                         "while the students click, into FILE (py-spy's raw format: one stack and its count a line; 200 samples a second in "
                         "same mode, 20 otherwise: py-spy itself takes most of a core at 200)")
     parser.add_argument("--records", metavar="FILE", help="write every request's record (endpoint, seed, when it was "
@@ -471,7 +478,7 @@ def main() -> None:
         if args.profile:  # from just before the first click to the end of the grace period (same) or the minute
             threading.Timer(max(0.0, start_at - time.time() - 1), subprocess.Popen, [[
                 "py-spy", "record", "--pid", str(proc.pid), "--rate", "200" if args.mode == "same" else "20", "--format", "raw", "--nonblocking",
-                "--threads", "--duration", str(int(seconds + (5 if args.mode == "same" else 10))),
+                "--threads", "--subprocesses", "--duration", str(int(seconds + (5 if args.mode == "same" else 10))),
                 "--output", args.profile]], {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}).start()
         with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("spawn")) as pool:
             for part in pool.map(run_students, [url] * len(groups), groups, [start_at] * len(groups),

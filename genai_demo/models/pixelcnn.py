@@ -129,7 +129,12 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
         reach = self.layers[0].kernel // 2 + 1  # the first layer reads the 4 pixels left of the one it predicts
         pad = max(layer.dilation for layer in self.layers)  # columns of zeros left of each layer's outputs
         channels = self.layers[0].h_out.out_channels
-        behind = torch.tensor([pad - layer.dilation for layer in self.layers[1:]], device=labels.device)
+        # Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j: where
+        # column j - dilation of each layer but the last lies in a row's outputs laid out flat, one index per j.
+        behind = torch.tensor([k * (pad + size) + pad - layer.dilation for k, layer in enumerate(self.layers[1:])],
+                              device=labels.device)
+        past_at = [behind + j for j in range(size)]
+        shades = self.to_input(torch.arange(self.levels, device=labels.device)[None, None]).flatten()  # level -> input
         vertical = VerticalRows(self, labels, size)
         for r in range(first_row):  # the kept rows of a prefix: only their vertical stack is needed
             vertical.add_row(self.to_input(canvas[:, r]))
@@ -137,13 +142,13 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
             row_biases = vertical.biases()  # what the rows above tell row i, per layer (B, 2ch, W)
             biases = torch.stack(row_biases, dim=1).transpose(2, 3).contiguous()  # (B, layers, W, 2ch)
             outputs = labels.new_zeros(b, n, pad + size, channels, dtype=torch.float)  # each layer's, by column
+            flat = outputs.view(b, n * (pad + size), channels)
+            drawn = labels.new_zeros(b, reach + size, dtype=torch.float)  # the row as network input, zeros left of it
             row_probs = []
             for j in range(size):
-                left = F.pad(self.to_input(canvas[:, i, :j]).squeeze(1), (reach - j, 0)) if j < reach else \
-                    self.to_input(canvas[:, i, j - reach : j]).squeeze(1)  # (B, reach), zeros left of the row
-                # Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j.
-                past = outputs[:, torch.arange(n - 1), behind + j]  # (B, layers - 1, ch)
-                logits, column = yield NextPixel(j, left, past, biases[:, :, j])
+                # The first layer reads the ``reach`` pixels left of j (B, reach), the others their ``past`` columns.
+                logits, column = yield NextPixel(j, drawn[:, j : j + reach], flat.index_select(1, past_at[j]),
+                                                 biases[:, :, j])
                 outputs[:, :, pad + j] = column
                 if temperature == 0:
                     pixel = logits.argmax(1)
@@ -152,8 +157,9 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
                     probs = F.softmax(logits / temperature, dim=1)
                     pixel = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # this request's generator
                 canvas[:, i, j] = pixel
+                drawn[:, reach + j] = shades[pixel]
                 row_probs.append(probs)
-            vertical.add_row(self.to_input(canvas[:, i]))
+            vertical.add_row(drawn[:, None, reach:])
             yield i, canvas, torch.stack(row_probs, dim=1)  # (B, W, levels)
 
 

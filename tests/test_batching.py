@@ -53,7 +53,7 @@ def test_shakespeare_gives_the_same_bytes_alone_and_in_any_batch(text_root):  # 
     probe = dict(seed=3, prompt="All:\n", max_new_tokens=50, temperature=0.9)  # past its 32-token context: it slides
     others = [dict(seed=s, prompt="First Citizen:\nBefore" if s % 2 else "", max_new_tokens=10 + 9 * s,
                    temperature=0.5 + 0.1 * s, top_k=s % 5, top_p=1.0 - 0.05 * s, repetition_penalty=1.0 + 0.05 * s,
-                   do_sample=s != 4) for s in range(1, 12)]
+                   do_sample=s != 4) for s in range(1, 18)]  # with the probe, more than one chunk of 16
     assert_same_alone_and_in_batches(adapter, probe, [others[:1], others[:4], others], min_largest=6)
 
 

@@ -99,17 +99,16 @@ def test_the_picture_gallery_sends_what_gradios_gallery_sends():
     assert ours.postprocess(None).root == [] and ours.postprocess([]).root == []
 
 
-def test_old_pictures_are_pruned_and_the_oldest_beyond_the_cap(monkeypatch, tmp_path):
+def test_old_pictures_are_pruned_and_the_oldest_beyond_the_cap(tmp_path):
     import os
     import time
 
     for i in range(5):
         (tmp_path / f"{i}.png").write_bytes(b"x")
         os.utime(tmp_path / f"{i}.png", (time.time() - 100 * i, time.time() - 100 * i))
-    monkeypatch.setattr(export, "PNG_KEEP", 2)
-    export.prune_pictures(tmp_path, keep_seconds=250)  # 3 and 4 are too old; of 0-2, the oldest is one too many
+    export.prune(tmp_path, keep_seconds=250, keep_files=2)  # 3 and 4 are too old; of 0-2, the oldest is one too many
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.png", "1.png"]
-    export.prune_pictures(tmp_path / "gone", keep_seconds=0)  # a folder removed meanwhile: nothing to do
+    export.prune(tmp_path / "gone", keep_seconds=0)  # a folder removed meanwhile: nothing to do
 
 
 def test_the_janitor_prunes_the_picture_folders_in_the_background(monkeypatch, tmp_path):
@@ -128,7 +127,7 @@ def test_the_janitor_prunes_the_picture_folders_in_the_background(monkeypatch, t
     # Writing the page's pictures only hands the folders to the janitor: no request lists a folder itself.
     monkeypatch.setattr(export, "PRUNE_EVERY", 3600.0)
     time.sleep(0.2)  # the janitor is asleep for an hour now
-    monkeypatch.setattr(export, "prune_pictures", lambda *a: pytest.fail("pruned on the request's thread"))
+    monkeypatch.setattr(export, "prune", lambda *a: pytest.fail("pruned on the request's thread"))
     export.page_gallery(Result(images=digits(2, 17), done=False), ["a", "b"])
     export.page_gallery(Result(images=digits(1, 18), info={"model": "image/test", "seed": 1}), ["c"])
     assert set(export._kept) == {tmp_path, export.picture_dir("frames"), export.picture_dir("png")}

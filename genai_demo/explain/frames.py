@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-KEEP_SECONDS = 3600  # files older than this are removed when a new one is written
+KEEP_SECONDS = 3600  # files older than this are removed (by export's janitor, every PRUNE_EVERY seconds)
 
 
 def out_dir() -> Path:
     """This process's folder for GIFs (``export.scratch_dir``), pruned of files older than an hour; Gradio copies
     each served file into its own cache."""
-    from genai_demo.export import prune, scratch_dir
+    from genai_demo.export import keep_pruned, scratch_dir
 
     folder = scratch_dir("explain")
-    prune(folder, KEEP_SECONDS)
+    keep_pruned(folder, KEEP_SECONDS)
     return folder
 
 

@@ -47,14 +47,14 @@ def format_audio_info(info: dict, lang: str = "en") -> str:
 
 def save_downloads(result) -> list[str]:
     """The result's files (or, for a model that gives only sound, a WAV of it) as paths Gradio can serve."""
-    from genai_demo.export import download_files, prune, scratch_dir
+    from genai_demo.export import download_files, keep_pruned, scratch_dir
 
     files = download_files(result)
     if not files:
         return []
 
     downloads = scratch_dir("downloads")
-    prune(downloads, KEEP_SECONDS)  # keep the folder small: outputs older than an hour go
+    keep_pruned(downloads, KEEP_SECONDS)  # keep the folder small: outputs older than an hour go
     folder = downloads / uuid.uuid4().hex[:12]
     folder.mkdir()
     stem = re.sub(r"[^a-z0-9]+", "-", f"{result.info.get('model', 'audio')}-seed{result.info.get('seed')}".lower())

@@ -386,9 +386,10 @@ def main() -> None:
                                                              "that Ray cluster (started beforehand: docs/scaling.md)")
     parser.add_argument("--ray-replicas", action="append", default=[], help="passed to the app (with --ray)")
     parser.add_argument("--ray-cpus", help="passed to the app (with --ray)")
-    parser.add_argument("--profile", metavar="FILE", help="record the server and its workers with py-spy (installed separately) "
-                        "while the students click, into FILE (py-spy's raw format: one stack and its count a line; 200 samples a second in "
-                        "same mode, 20 otherwise: py-spy itself takes most of a core at 200)")
+    parser.add_argument("--profile", metavar="FILE", help="record the server and its workers with py-spy "
+                        "(installed separately) while the students click, into FILE (py-spy's raw format: one stack "
+                        "and its count a line; 200 samples a second in same mode, 20 otherwise: py-spy itself takes "
+                        "most of a core at 200)")
     parser.add_argument("--records", metavar="FILE", help="write every request's record (endpoint, seed, when it was "
                         "sent after the first click, latency, error) to FILE as JSON, to look at a tail")
     parser.add_argument("--endpoints", help="comma-separated endpoints (default: every one; same mode: "
@@ -477,9 +478,10 @@ def main() -> None:
         cpu_before = {p: cpu_seconds(p) for p in tree(proc.pid) + remote}
         if args.profile:  # from just before the first click to the end of the grace period (same) or the minute
             threading.Timer(max(0.0, start_at - time.time() - 1), subprocess.Popen, [[
-                "py-spy", "record", "--pid", str(proc.pid), "--rate", "200" if args.mode == "same" else "20", "--format", "raw", "--nonblocking",
-                "--threads", "--subprocesses", "--duration", str(int(seconds + (5 if args.mode == "same" else 10))),
-                "--output", args.profile]], {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}).start()
+                "py-spy", "record", "--pid", str(proc.pid), "--rate", "200" if args.mode == "same" else "20",
+                "--format", "raw", "--nonblocking", "--threads", "--subprocesses",
+                "--duration", str(int(seconds + (5 if args.mode == "same" else 10))), "--output", args.profile]],
+                {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}).start()
         with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("spawn")) as pool:
             for part in pool.map(run_students, [url] * len(groups), groups, [start_at] * len(groups),
                                  [seconds] * len(groups), [plan] * len(groups), [args.cold_clients] * len(groups)):

@@ -52,8 +52,8 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         for model_id in compared:
             with gr.Column(min_width=200):
                 gr.Markdown(t(i18n.model_key(model_id, "choice")))
-                galleries.append(PictureGallery(columns=2, height="auto", object_fit="contain", format="png", show_label=False,
-                                            elem_classes=["genai-gallery"], interactive=False))
+                galleries.append(PictureGallery(columns=2, height="auto", object_fit="contain", format="png",
+                                                show_label=False, elem_classes=["genai-gallery"], interactive=False))
                 notes.append(gr.Markdown())
 
     def run_compare(*args, request=None):

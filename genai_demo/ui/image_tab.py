@@ -58,7 +58,7 @@ def serve_pictures_in_place() -> None:
     listed = getattr(getattr(gr.data_classes, "_StaticFiles", None), "all_paths", None)
     if not isinstance(listed, list) or folder not in listed:
         gr.set_static_paths([folder])
-    if isinstance(listed, list) and folder in listed:
+    if isinstance(listed, list):  # listed by now: moved to the front
         listed.remove(folder)
         listed.insert(0, folder)
 
@@ -83,7 +83,7 @@ def image_tab(models: list[ModelAdapter]) -> TabParts:
     serve_pictures_in_place()
     # The outputs are made first (unrendered) so that every model's Generate event can target them.
     gallery = PictureGallery(label=t("ui:output"), columns=6, height=520, object_fit="contain", format="png",
-                         elem_id="image-output", elem_classes=["genai-gallery"], interactive=False, render=False)
+                             elem_id="image-output", elem_classes=["genai-gallery"], interactive=False, render=False)
     info = gr.Markdown(elem_id="image-info", elem_classes=["genai-info"], render=False)
     process = gr.State([])
     outputs = [gallery, info, process]

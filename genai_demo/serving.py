@@ -32,6 +32,11 @@ from genai_demo.contract import GenAIError, ModelAdapter, Result, shown_value
 
 
 WORKER_SECONDS = 0.3  # a request estimated slower than this runs in the worker process (genai_demo/worker.py)
+QUICK_AT_ONCE = 8  # quick requests (one pass of a small network: GAN, VAE) running at once in the server
+# Seconds at most that any other request waits, before it starts, for the quick requests running in this process to
+# finish: when a class clicks at once, the GAN's and the VAE's answers go first (bench/load.py: their p95 was 12-16x
+# a lone request's, all of it from the first second's burst), and the slow requests, seconds long, hardly notice.
+QUICK_FIRST_WAIT = 0.5
 HEAVY_SECONDS = 2.0  # slower than this: the heavy lane, one request at a time for all such models
 BATCH_CHUNKS = 2  # a batched model's lane: this many chunks' worth of its default requests run at once
 # Seconds between two intermediate results for a visitor who follows another's identical run (its first visitor
@@ -61,9 +66,9 @@ class Plan:
 def plan(adapter: ModelAdapter) -> Plan:
     """Where and in which lane a model runs, from the cost it declares for its default request.
 
-    - quick (a GAN or VAE: one pass through a small network): in the server, one request at a time, since such a
-      request is mostly the server's own Python work and a burst of 30 clicks then finishes in turn, not all late
-      together (bench/load.py);
+    - quick (a GAN or VAE: one pass through a small network): in the server, ``QUICK_AT_ONCE`` at a time, and first:
+      any other request lets the quick ones running finish before it starts (``SharedResults.quick_first``), so a
+      burst of 30 clicks is answered quick ones first instead of in the order Gradio happens to start them;
     - batched (text, chorales, the PixelCNN, an operator's hub text model: ``adapter.shares_steps`` requests step
       together for about the price of one, ``genai_demo/batching.py``): in the worker, in a lane of their own
       that lets two chunks' worth run at once, so that requests arriving together share the model's passes
@@ -74,7 +79,7 @@ def plan(adapter: ModelAdapter) -> Plan:
     """
     seconds = adapter.estimate_seconds(adapter.validate({}))
     if seconds is not None and seconds < WORKER_SECONDS:
-        return Plan(in_worker=False, concurrency_limit=1)
+        return Plan(in_worker=False, concurrency_limit=QUICK_AT_ONCE)
     if adapter.shares_steps:
         return Plan(in_worker=True, concurrency_limit=BATCH_CHUNKS * adapter.shares_steps,
                     concurrency_id=f"batch:{adapter.id}")
@@ -149,6 +154,8 @@ class SharedResults:
         self._cache: OrderedDict[tuple, tuple[Result, int]] = OrderedDict()
         self._bytes = 0
         self._runs: dict[tuple, _Run] = {}
+        self._quick = 0  # quick requests running (``quick_first``)
+        self._quick_ended = threading.Condition(self._lock)
         self.computed = 0  # runs started (for tests and the benchmark)
         self.served_from_cache = 0
         # where the models whose plan says so run (``start_backend``): a worker.Worker, a serving_ray.RayBackend, or
@@ -182,8 +189,37 @@ class SharedResults:
         return self._bytes
 
     def stream(self, adapter: ModelAdapter, params: dict) -> Iterator[Result]:
-        """The request's results: from the cache, by following an identical run, or by running it (and sharing)."""
+        """The request's results: from the cache, by following an identical run, or by running it (and sharing).
+        A quick model's request goes first; any other's waits for those running (``quick_first``)."""
         values = adapter.validate(params)  # a bad request is refused before it joins anything
+        if not plan(adapter).quick:
+            self.quick_first()
+            yield from self._shared(adapter, values)
+            return
+        with self._lock:
+            self._quick += 1
+        try:
+            yield from self._shared(adapter, values)
+        finally:  # (its page work included: Gradio turns a result into the page's values between two steps)
+            with self._quick_ended:
+                self._quick -= 1
+                if not self._quick:
+                    self._quick_ended.notify_all()
+
+    def quick_first(self) -> None:
+        """Wait until no quick model's request runs here, ``QUICK_FIRST_WAIT`` seconds at most: what a request that
+        is not quick (a slow model, the comparison) calls before it starts its own work in this process.
+
+        Why: when 30 students click at once, Gradio starts every lane's requests together, and the server's one
+        interpreter (its event loop, its threads) then does all their starting work at once, in no order: the last
+        of 8 GAN requests of the first second came back after 0.6-0.9 s (12-16x a lone request, bench/load.py),
+        behind the comparisons' and the slow models' start. Letting the quick ones finish first: 0.45-0.52 s."""
+        deadline = time.monotonic() + QUICK_FIRST_WAIT
+        with self._quick_ended:
+            while self._quick and (left := deadline - time.monotonic()) > 0:
+                self._quick_ended.wait(left)
+
+    def _shared(self, adapter: ModelAdapter, values: dict) -> Iterator[Result]:
         while True:
             key = self.key(adapter, values)
             with self._lock:  # (never held across a yield: the visitor's page work happens between two)

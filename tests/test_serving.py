@@ -10,7 +10,8 @@ import time
 import pytest
 
 from genai_demo.contract import ModelAdapter, Param, ParameterError, Result, seed_param
-from genai_demo.serving import SharedResults, result_bytes
+from genai_demo import serving
+from genai_demo.serving import SharedResults, plan, result_bytes
 from tests.conftest import at_once
 
 
@@ -156,6 +157,94 @@ def test_the_cache_is_bounded_in_entries_and_bytes():
     for seed in range(6):
         list(shared.stream(adapter, {"seed": seed, "steps": 1}))
     assert len(shared._cache) == 2 and shared.cached_bytes <= shared.max_bytes
+
+
+class HeldAdapter(CountingAdapter):
+    """A quick model (the default estimate, 0 s) whose requests wait for ``release`` before they draw."""
+
+    id = "image/held"
+
+    def __init__(self):
+        super().__init__()
+        self.release = threading.Event()
+
+    def _generate(self, model, **values):
+        self.release.wait(20)
+        yield from super()._generate(model, **values)
+
+
+class SlowCountingAdapter(CountingAdapter):
+    """Declared slow: what the serving layer plans as not quick."""
+
+    id = "image/slow-counting"
+
+    def estimate_seconds(self, values: dict) -> float:
+        return 5.0
+
+
+def quick_one_running(shared, quick) -> threading.Thread:
+    """A quick request running in a thread of its own, held before it draws until ``quick.release`` is set."""
+    thread = threading.Thread(target=lambda: list(shared.stream(quick, {"seed": 1, "steps": 1})))
+    thread.start()
+    for _ in range(1000):
+        if shared._quick == 1:
+            return thread
+        time.sleep(0.01)
+    raise AssertionError("the quick request never started")
+
+
+def test_a_slower_request_starts_after_the_quick_ones_running(monkeypatch):
+    """When a class clicks at once, the GAN's and VAE's requests go first: any other request waits for those running
+    in the process before it starts (and then runs as usual)."""
+    monkeypatch.setattr(serving, "QUICK_FIRST_WAIT", 20.0)
+    shared, quick, slow = SharedResults(), HeldAdapter(), SlowCountingAdapter()
+    assert plan(quick).quick and not plan(slow).quick
+    assert plan(quick).concurrency_limit == serving.QUICK_AT_ONCE
+    running = quick_one_running(shared, quick)
+    got = []
+    waiting = threading.Thread(target=lambda: got.append(list(shared.stream(slow, {"seed": 2, "steps": 1}))[-1]))
+    waiting.start()
+    time.sleep(0.5)
+    assert slow.runs == 0 and not got  # still waiting for the quick one
+    assert list(shared.stream(CountingAdapter(), {"seed": 3, "steps": 1}))[-1].done  # a quick one does not wait
+    quick.release.set()
+    running.join(20)
+    waiting.join(20)
+    assert slow.runs == 1 and got and got[0].done and got[0].text == "seed 2"
+    assert shared._quick == 0
+
+
+def test_a_slower_request_waits_for_quick_ones_only_so_long(monkeypatch):
+    """A steady stream of quick requests never starves the others: they start after QUICK_FIRST_WAIT at most."""
+    monkeypatch.setattr(serving, "QUICK_FIRST_WAIT", 0.3)
+    shared, quick, slow = SharedResults(), HeldAdapter(), SlowCountingAdapter()
+    running = quick_one_running(shared, quick)
+    try:
+        started = time.monotonic()
+        result = list(shared.stream(slow, {"seed": 4, "steps": 1}))[-1]
+        waited = time.monotonic() - started
+        assert result.done and slow.runs == 1 and quick.runs == 0  # the quick one is still held
+        assert 0.3 <= waited < 10
+    finally:
+        quick.release.set()
+        running.join(20)
+    assert quick.runs == 1 and shared._quick == 0
+
+
+def test_a_quick_request_that_fails_or_is_left_still_lets_the_others_start(monkeypatch):
+    """The count of quick requests running comes back down when one raises or its visitor leaves."""
+    monkeypatch.setattr(serving, "QUICK_FIRST_WAIT", 20.0)
+    shared, quick = SharedResults(), CountingAdapter()
+    with pytest.raises(ParameterError):
+        list(shared.stream(quick, {"seed": 5, "steps": 4, "fail": True}))
+    left = shared.stream(quick, {"seed": 6, "steps": 25})
+    next(left)
+    assert shared._quick == 1
+    left.close()
+    assert shared._quick == 0
+    started = time.monotonic()
+    assert list(shared.stream(SlowCountingAdapter(), {"seed": 7, "steps": 1}))[-1].done
+    assert time.monotonic() - started < 5
 
 
 def test_shared_results_are_byte_identical_to_running_alone(tiny_weights):

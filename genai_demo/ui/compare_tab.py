@@ -62,6 +62,7 @@ def compare_section(registry: Registry, judge: DigitJudge) -> tuple:
         values, lang, request = split_request(args, len(compare.PARAMS), request)
         params = dict(zip((p.name for p in compare.PARAMS), values))
         shown = {m: ([], i18n.message("compare:waiting", lang)) for m in compared}
+        SHARED.quick_first()  # a comparison waits for its slowest model anyway: the class's quick requests go first
         try:
             for record in compare.compare(registry, judge, SHARED.generate, **params):
                 if "error" in record:

@@ -266,6 +266,18 @@ def seconds_text(values: list[float], unfinished: list[float], q: float) -> str:
     return f"{items[index][0]:.2f}"
 
 
+def first_second(timed: list[tuple[float, float]], single: float) -> str | None:
+    """From (latency, sent) pairs: the p95 of the requests sent in the first second, when the whole class clicks at
+    once, apart from the later ones', those against the single-user latency; None if either part is empty."""
+    first = [latency for latency, at in timed if at < 1.0]
+    later = [latency for latency, at in timed if at >= 1.0]
+    if not (first and later):
+        return None
+    return (f"sent in the first second (everyone clicks at once): {len(first)}, p95 {percentile(first, 0.95):.2f} s; "
+            f"sent later: {len(later)}, p95 {percentile(later, 0.95):.2f} s ({percentile(later, 0.95) / single:.1f}x "
+            f"alone)")
+
+
 def report_mix(records: list[dict], endpoints: list, single_p50: float) -> None:
     timed = defaultdict(list)  # per endpoint: (latency, sent at)
     failures = defaultdict(list)
@@ -285,12 +297,9 @@ def report_mix(records: list[dict], endpoints: list, single_p50: float) -> None:
     gan = latencies.get("/image_gan", [])
     if gan:
         print(f"\nGAN p95 under load / single-user p50: {percentile(gan, 0.95) / single_p50:.1f}x")
-        first = [lat for lat, at in timed["/image_gan"] if at < 1.0]
-        later = [lat for lat, at in timed["/image_gan"] if at >= 1.0]
-        if first and later:
-            print(f"  sent in the first second (everyone clicks at once): {len(first)} requests, p95 "
-                  f"{percentile(first, 0.95):.2f} s; sent later: {len(later)}, p95 {percentile(later, 0.95):.2f} s "
-                  f"({percentile(later, 0.95) / single_p50:.1f}x)")
+        line = first_second(timed["/image_gan"], single_p50)
+        if line:
+            print("  " + line)
         slowest = sorted(timed["/image_gan"], reverse=True)[:5]
         print("GAN's slowest requests: " + ", ".join(f"{lat:.2f} s (sent at {at:.1f} s)" for lat, at in slowest))
     for api, errs in failures.items():
@@ -327,12 +336,10 @@ def report_random(records: list[dict], endpoints: list, alone: dict, seconds: fl
               f"{open_grace:>7} {seconds_text(done, unfinished, 0.5):>6} {p95:>6} "
               f"{(f'{single:.2f}' if single else '-'):>6} {ratio:>6}")
     for api in ("/image_gan", "/image_vae"):  # the quick models: their tail is the class's first click
-        first = [r["latency"] for r in records if r["api"] == api and r["latency"] is not None and r["sent"] < 1.0]
-        later = [r["latency"] for r in records if r["api"] == api and r["latency"] is not None and r["sent"] >= 1.0]
-        if first and later and alone.get(api):
-            print(f"{api} sent in the first second (everyone clicks at once): {len(first)}, p95 "
-                  f"{percentile(first, 0.95):.2f} s; sent later: {len(later)}, p95 {percentile(later, 0.95):.2f} s "
-                  f"({percentile(later, 0.95) / alone[api][0]:.1f}x alone)")
+        timed = [(r["latency"], r["sent"]) for r in records if r["api"] == api and r["latency"] is not None]
+        line = first_second(timed, alone[api][0]) if alone.get(api) else None
+        if line:
+            print(f"{api} {line}")
     for api, _, _, streams in endpoints:
         if streams:
             firsts = [r["first"] for r in records if r["api"] == api and r["first"] is not None]

@@ -179,12 +179,20 @@ def test_a_bad_request_is_refused_before_it_joins(text_root):  # noqa: F811
     assert [(b.steps, b.rows_stepped) for b in batcher_of(adapter)] == before
 
 
-def test_a_pixelcnn_request_joins_between_two_rows(tiny_weights):
-    from genai_demo.models.pixelcnn import NextPixel, PixelEngine
-
-    engine = PixelEngine(Registry(tiny_weights).get("image/autoregressive").load())
-    assert engine.admits([]) and engine.admits([NextPixel(0, None)])
-    assert not engine.admits([NextPixel(0, None), NextPixel(5, None)])
+def test_a_pixelcnn_step_draws_a_whole_row_of_every_request(tiny_weights):
+    """A step of the PixelCNN's batch is one row of every request's images (28 steps for a picture, not 784), and
+    requests that arrive together share steps (one that comes while another draws joins it at the next row)."""
+    adapter = Registry(tiny_weights).get("image/autoregressive")
+    adapter.generate(seed=1, num_images=2, label="3")
+    (batcher,) = batcher_of(adapter)
+    steps, rows = batcher.steps, batcher.rows_stepped
+    adapter.generate(seed=1, num_images=2, label="3")
+    assert (batcher.steps - steps, batcher.rows_stepped - rows) == (28, 28)
+    steps, rows = batcher.steps, batcher.rows_stepped
+    results = together(adapter, [dict(seed=2, num_images=2, label="3"), dict(seed=3, num_images=5, label="4")])
+    assert not [r for r in results if isinstance(r, Exception)]
+    shared = batcher.rows_stepped - rows - (batcher.steps - steps)  # steps that both requests took part in
+    assert 28 <= batcher.steps - steps < 56 and shared > 0
 
 
 def test_through_the_app_students_writing_at_once_get_what_each_gets_alone(app_url):

@@ -33,6 +33,7 @@ class GatedLayer(nn.Module):
     def __init__(self, in_ch: int, ch: int, kernel: int, num_classes: int, first: bool, dilation: int = 1):
         super().__init__()
         self.kernel, self.first, self.dilation = kernel, first, dilation
+        self.margin = dilation * (kernel // 2)  # rows above, and columns either side, that its convolutions read
         k, d = kernel, dilation
         # Rows i - d*(k//2) .. i (every d-th), within d*(k//2) columns; dilation widens the view at no extra cost.
         self.v_conv = nn.Conv2d(in_ch, 2 * ch, (k // 2 + 1, k), dilation=d)
@@ -102,138 +103,84 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
         """Draw pixels in raster order. After each row yields (row, levels so far (B, H, W), the row's probabilities).
 
         Computed in this process's shared batch for the model (``genai_demo.batching``): requests drawing at the
-        same time advance pixel by pixel together, each with its own generator, and get what they would alone."""
+        same time advance row by row together, each with its own generator, and get what they would alone."""
         batcher = batching.shared(self, ("pixels", size), lambda: PixelEngine(self), "pixelcnn")
         return batcher.stream(self.sample_rows(labels, generator, temperature, size, prefix, first_row))
 
     @torch.no_grad()
     def sample_rows(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
                     size: int = 28, prefix: torch.Tensor | None = None, first_row: int = 0) -> Generator:
-        """``sample`` as a coroutine: it yields a ``NextPixel`` (what the horizontal stack reads for pixel j of row
-        i) and receives that pixel's logits (B, levels) and each layer's output there; after each row it yields
-        (row, canvas, probabilities).
+        """``sample`` as a coroutine: for each row it yields a ``NextRow`` (its own vertical stack, temperature and
+        generator) and receives the row's pixels (B, W) and their probabilities (B, W, levels), drawn by
+        ``PixelEngine``; then it yields (row, canvas, probabilities).
 
         Exact, but cheap ("Fast Generation for Convolutional Autoregressive Models", Ramachandran et al., 2017):
         nothing is computed twice. Once a row is drawn, the vertical stack computes that row only, from its
         layers' outputs at the rows above, kept from earlier rows (``VerticalRows``); then each pixel of the next
         row computes the horizontal stack at its own column only, from the layers' outputs at the columns to its
         left, kept from earlier pixels of the row (drawn pixels never change).
-        (Batched, a request keeps its own rows: the requests of one step share only their column.)
         With ``prefix`` (integer levels, (B, H, W)) its rows above ``first_row`` are kept and the model continues
         from there: p(rest | top) is just the same product of conditionals, started later.
         """
-        b, n = len(labels), len(self.layers)
-        canvas = torch.zeros(b, size, size, dtype=torch.long, device=labels.device)
+        canvas = torch.zeros(len(labels), size, size, dtype=torch.long, device=labels.device)
         if prefix is not None:
             canvas[:, :first_row] = prefix[:, :first_row]
-        reach = self.layers[0].kernel // 2 + 1  # the first layer reads the 4 pixels left of the one it predicts
-        pad = max(layer.dilation for layer in self.layers)  # columns of zeros left of each layer's outputs
-        channels = self.layers[0].h_out.out_channels
-        # Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j: where
-        # column j - dilation of each layer but the last lies in a row's outputs laid out flat, one index per j.
-        behind = torch.tensor([k * (pad + size) + pad - layer.dilation for k, layer in enumerate(self.layers[1:])],
-                              device=labels.device)
-        past_at = [behind + j for j in range(size)]
-        shades = self.to_input(torch.arange(self.levels, device=labels.device)[None, None]).flatten()  # level -> input
-        vertical = VerticalRows(self, labels, size)
-        for r in range(first_row):  # the kept rows of a prefix: only their vertical stack is needed
-            vertical.add_row(self.to_input(canvas[:, r]))
+        vertical = VerticalRows(self, labels, size, kept=self.to_input(canvas[:, :first_row]).squeeze(1))
         for i in range(first_row, size):
-            row_biases = vertical.biases()  # what the rows above tell row i, per layer (B, 2ch, W)
-            biases = torch.stack(row_biases, dim=1).transpose(2, 3).contiguous()  # (B, layers, W, 2ch)
-            outputs = labels.new_zeros(b, n, pad + size, channels, dtype=torch.float)  # each layer's, by column
-            flat = outputs.view(b, n * (pad + size), channels)
-            drawn = labels.new_zeros(b, reach + size, dtype=torch.float)  # the row as network input, zeros left of it
-            row_probs = []
-            for j in range(size):
-                # The first layer reads the ``reach`` pixels left of j (B, reach), the others their ``past`` columns.
-                logits, column = yield NextPixel(j, drawn[:, j : j + reach], flat.index_select(1, past_at[j]),
-                                                 biases[:, :, j])
-                outputs[:, :, pad + j] = column
-                if temperature == 0:
-                    pixel = logits.argmax(1)
-                    probs = F.one_hot(pixel, self.levels).float()
-                else:
-                    probs = F.softmax(logits / temperature, dim=1)
-                    pixel = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # this request's generator
-                canvas[:, i, j] = pixel
-                drawn[:, reach + j] = shades[pixel]
-                row_probs.append(probs)
-            vertical.add_row(drawn[:, None, reach:])
-            yield i, canvas, torch.stack(row_probs, dim=1)  # (B, W, levels)
+            pixels, probs = yield NextRow(vertical, temperature, generator)
+            canvas[:, i] = pixels
+            yield i, canvas, probs
 
 
 class VerticalRows:
-    """One request's vertical stack, a row at a time: each layer's gated output at every drawn row (what the next
-    layer reads), and what the last drawn row tells the horizontal stack of the row below it."""
+    """One request's vertical stack, a row at a time (computed by ``PixelEngine.add_rows``, for every request of a
+    step at once): each layer's input at the rows drawn so far, zero-padded as the layer's convolution reads it
+    (rows above the picture, columns at either side), and what the last drawn row tells each layer's horizontal
+    stack in the row below (``biases``)."""
 
-    def __init__(self, model: PixelCNN, labels: torch.Tensor, size: int):
-        self.layers, self.size = model.layers, size
-        conds = [layer.cond(labels).chunk(2, dim=1) for layer in self.layers]  # the label's bias, (B, 2ch) each
-        self.cond_v = [v[:, :, None, None] for v, _ in conds]
-        self.cond_h = [h[:, :, None] for _, h in conds]
-        self.inputs: list[torch.Tensor] = []  # the picture's drawn rows, (B, 1, W) each, in [-1, 1]
-        self.outputs: list[list[torch.Tensor]] = [[] for _ in self.layers]  # per layer, per row: (B, ch, W)
-        self.feats: list[torch.Tensor] | None = None  # per layer, the last row's features before the gate
+    def __init__(self, model: PixelCNN, labels: torch.Tensor, size: int, kept: torch.Tensor | None = None):
+        self.images, self.row = len(labels), 0  # rows drawn so far
+        conds = [layer.cond(labels).chunk(2, dim=1) for layer in model.layers]  # the label's bias, (B, 2ch) each
+        self.cond_v = torch.stack([v for v, _ in conds], 1)  # (B, layers, 2ch)
+        self.cond_h = cond_h = torch.stack([h for _, h in conds], 1)
+        self.inputs = [cond_h.new_zeros(len(labels), layer.v_conv.in_channels, layer.margin + size,
+                                        size + 2 * layer.margin) for layer in model.layers]
+        # Row 0 has nothing above: its horizontal stacks get only the 1x1 convolution's bias and the label's.
+        v_to_h = torch.stack([layer.v_to_h.bias for layer in model.layers])  # (layers, 2ch)
+        self.biases = (v_to_h[None, :, None] + cond_h[:, :, None]).expand(-1, -1, size, -1)  # (B, layers, W, 2ch)
+        self.kept = kept if kept is not None and kept.shape[1] else None  # a prefix's rows, not yet in the stack
 
-    def _window(self, rows: list[torch.Tensor], r: int, height: int, step: int) -> torch.Tensor:
-        """Rows r - step*(height-1) .. r (every ``step``-th) of a layer's input, zeros above the picture: (B, C, height, W)."""
-        picked = [rows[k] if k >= 0 else torch.zeros_like(rows[r]) for k in range(r - step * (height - 1), r + 1, step)]
-        return torch.stack(picked, dim=2)
-
-    def add_row(self, pixels: torch.Tensor) -> None:
-        """Row r is drawn ((B, 1, W) network input): compute every layer's vertical output at row r."""
-        self.inputs.append(pixels)
-        r, feats, below = len(self.inputs) - 1, [], self.inputs
-        for layer, cond_v, outputs in zip(self.layers, self.cond_v, self.outputs):
-            k, d = layer.kernel, layer.dilation
-            window = self._window(below, r, k // 2 + 1, d)
-            feat = F.conv2d(F.pad(window, (d * (k // 2),) * 2), layer.v_conv.weight, layer.v_conv.bias,
-                            dilation=(1, d))  # (B, 2ch, 1, W): row r only
-            outputs.append(layer.gate(feat + cond_v)[:, :, 0])
-            feats.append(feat[:, :, 0])
-            below = outputs
-        self.feats = feats
-
-    def biases(self) -> list[torch.Tensor]:
-        """Per layer, the horizontal stack's bias for the next row: the row above's features (none above row 0)
-        through the 1x1 convolution, plus the label's bias; (B, 2ch, W) each."""
-        out = []
-        for n, (layer, cond_h) in enumerate(zip(self.layers, self.cond_h)):
-            if self.feats is None:
-                out.append((layer.v_to_h.bias[None, :, None] + cond_h).expand(-1, -1, self.size))
-            else:
-                out.append(F.conv2d(self.feats[n][:, :, None], layer.v_to_h.weight, layer.v_to_h.bias)[:, :, 0] + cond_h)
-        return out
+    def window(self, layer: int, margin: int, dilation: int) -> torch.Tensor:
+        """Layer ``layer``'s input at the rows its convolution reads for the next row: (B, C, rows, W + 2 margin)."""
+        return self.inputs[layer][:, :, self.row : self.row + margin + 1 : dilation]
 
 
-class NextPixel(Need):
-    """Pixel ``j`` of one request's current row: the row's ``left`` pixels (B, 4), each later layer's input at its
-    column ``j - dilation`` (``past``, (B, layers - 1, ch)), and each layer's vertical bias at column j (B, layers, 2ch)."""
+class NextRow(Need):
+    """One request's next row: its vertical stack (what the rows above tell the row), and how to draw its pixels
+    (its temperature, its own generator)."""
 
-    def __init__(self, j: int, left: torch.Tensor | None, past: torch.Tensor | None = None,
-                 biases: torch.Tensor | None = None):
-        self.j, self.left, self.past, self.biases = j, left, past, biases
+    def __init__(self, vertical: VerticalRows, temperature: float, generator: torch.Generator):
+        self.vertical, self.temperature, self.generator = vertical, temperature, generator
 
 
 class PixelEngine(Engine):
-    """Continuous batching for the PixelCNN (``genai_demo.batching``): every request's images draw their next pixel
-    in one pass of the horizontal stack at that pixel's column, in chunks of exactly ``width`` images (padded with
-    blank rows), so an image's numbers never depend on which others share its step. The requests move through
-    their rows in step (all at the same column), so a new request joins at the start of the next row of pixels:
-    after at most 28 pixel steps. Each request's vertical stack, once per row, runs in its own loop at its own size.
+    """Continuous batching for the PixelCNN (``genai_demo.batching``): a step draws the next row of every request's
+    images: pixel by pixel, each pixel one pass of the horizontal stack at its column for all of them, then the
+    vertical stack at that row for all of them. Every pass runs in chunks of exactly ``width`` images (padded with
+    blank ones), so an image's numbers never depend on which others share its step. A new request joins at the
+    next row, after at most 28 pixels. Everything is batched but the draw itself, from each request's generator.
 
     One column of a layer is two small matrix products: the horizontal convolution over columns ``j - dilation``
     and ``j`` (the first layer: the 4 pixels left of j) and the 1x1 output, the convolutions' weights laid out as
     matrices once, here."""
 
-    # Images per chunk: four default requests (16 images each) share a step; a lone one pays ~15% for the padding
-    # (16 images: 0.58 s at width 64, 0.50 s at 16; four such requests at once: 0.9 s and 1.5 s; one thread).
+    # Images per chunk: four default requests (16 images each) share a pass; a lone one pays for the padding.
     width = 64
 
     def __init__(self, model: PixelCNN):
         self.model = model
         first, *rest = model.layers
+        self.reach = first.kernel // 2 + 1  # the first layer reads the 4 pixels left of the one it predicts
         self.first = (first.h_conv.weight.flatten(1).t().contiguous(), first.h_conv.bias)  # (reach, 2ch)
         # Kernel column 0 reads column j - dilation (``past``), column 1 reads column j: stacked as [past, now].
         self.rest = [(torch.cat([layer.h_conv.weight[..., 0, 0], layer.h_conv.weight[..., 0, 1]], 1).t().contiguous(),
@@ -241,41 +188,123 @@ class PixelEngine(Engine):
         self.outs = [(layer.h_out.weight.flatten(1).t().contiguous(), layer.h_out.bias) for layer in model.layers]
         _, one, _, two = model.head
         self.head = [(one.weight.flatten(1).t().contiguous(), one.bias), (two.weight.flatten(1).t().contiguous(), two.bias)]
-
-    def admits(self, needs: list[Need]) -> bool:
-        return all(need.j == 0 for need in needs)  # between two rows (or nothing running)
+        self.v_to_h = [(layer.v_to_h.weight.flatten(1).t().contiguous(), layer.v_to_h.bias) for layer in model.layers]
+        self.pad = max(layer.dilation for layer in model.layers)  # columns of zeros left of each layer's outputs
+        self.channels = first.h_out.out_channels
+        self.device = first.h_out.weight.device
+        self.shades = model.to_input(torch.arange(model.levels, device=self.device)[None, None]).flatten()  # -> input
+        self.size = None
+        self.past_at: list[torch.Tensor] = []
 
     @torch.no_grad()
     def column(self, j: int, left: torch.Tensor, past: torch.Tensor, biases: torch.Tensor):
-        """Logits of pixel j (N, levels) and every layer's output at column j (N, layers, ch)."""
+        """Logits of pixel j (N, levels) and every layer's output at column j (layers, N, ch), from the first layer's
+        ``left`` pixels (N, reach), the later layers' inputs at column j - dilation (``past``, (layers - 1, N, ch))
+        and each layer's vertical bias at column j (layers, N, 2ch)."""
         gate = GatedLayer.gate
         w, bias = self.first
         feat = torch.addmm(bias, left, w) if j > 0 else left.new_zeros(len(left), w.shape[1])  # mask "A": shifted
-        h = torch.addmm(self.outs[0][1], gate(feat + biases[:, 0]), self.outs[0][0])
+        h = torch.addmm(self.outs[0][1], gate(feat + biases[0]), self.outs[0][0])
         outputs = [h]
         for k, ((w, bias), (w_out, b_out)) in enumerate(zip(self.rest, self.outs[1:])):
-            feat = torch.addmm(bias, torch.cat([past[:, k], h], 1), w)
-            h = h + torch.addmm(b_out, gate(feat + biases[:, k + 1]), w_out)  # the residual
+            feat = torch.addmm(bias, torch.cat([past[k], h], 1), w)
+            h = h + torch.addmm(b_out, gate(feat + biases[k + 1]), w_out)  # the residual
             outputs.append(h)
         (w1, b1), (w2, b2) = self.head
         logits = torch.addmm(b2, torch.relu(torch.addmm(b1, torch.relu(h), w1)), w2)
-        return logits, torch.stack(outputs, 1)
+        return logits, torch.stack(outputs)
+
+    def chunked(self, f, x: torch.Tensor) -> torch.Tensor:
+        """``f`` on ``x``'s images in chunks of exactly ``width`` (the last one padded with zeros), joined."""
+        n, width = len(x), self.width
+        x = torch.cat([x, x.new_zeros(-n % width, *x.shape[1:])])
+        return torch.cat([f(x[c : c + width]) for c in range(0, len(x), width)])[:n]
+
+    @torch.no_grad()
+    def add_rows(self, stacks: list[VerticalRows], rows: list[torch.Tensor]) -> None:
+        """Each stack's next row is drawn (``rows``: its network input, (B, W)): compute every layer's vertical
+        output there, and what it tells the row below (``VerticalRows.biases``), for all the stacks at once."""
+        sizes, layers = [stack.images for stack in stacks], self.model.layers
+        cond_v = torch.cat([stack.cond_v for stack in stacks])
+        cond_h = torch.cat([stack.cond_h for stack in stacks])
+        size = rows[0].shape[-1]
+        for stack, row in zip(stacks, rows):
+            stack.inputs[0][:, 0, layers[0].margin + stack.row, layers[0].margin : layers[0].margin + size] = row
+        biases = []
+        for n, layer in enumerate(layers):
+            window = torch.cat([stack.window(n, layer.margin, layer.dilation) for stack in stacks])  # (B, C, rows, W+)
+            feat = self.chunked(lambda x: F.conv2d(x, layer.v_conv.weight, layer.v_conv.bias,
+                                                   dilation=(1, layer.dilation)), window)[:, :, 0]  # (B, 2ch, W)
+            if n + 1 < len(layers):  # the next layer's input at this row
+                m = layers[n + 1].margin
+                out = GatedLayer.gate(feat + cond_v[:, n, :, None])
+                for stack, part in zip(stacks, out.split(sizes)):
+                    stack.inputs[n + 1][:, :, m + stack.row, m : m + size] = part
+            # What this row tells the horizontal stack of the row below: a 1x1 convolution, a matrix per column.
+            w, bias = self.v_to_h[n]
+            biases.append(self.chunked(lambda x: torch.addmm(bias, x.flatten(0, 1), w).view(x.shape),
+                                       feat.transpose(1, 2)) + cond_h[:, n, None])  # (B, W, 2ch)
+        for stack, part in zip(stacks, torch.stack(biases, 1).split(sizes)):
+            stack.biases, stack.row = part, stack.row + 1
+
+    def _past_at(self, size: int) -> list[torch.Tensor]:
+        """Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j: where column
+        j - dilation of each layer but the last lies in a row's outputs laid out flat, one index per j."""
+        if self.size != size:
+            behind = torch.tensor([k * (self.pad + size) + self.pad - layer.dilation
+                                   for k, layer in enumerate(self.model.layers[1:])], device=self.device)
+            self.size, self.past_at = size, [behind + j for j in range(size)]
+        return self.past_at
 
     @torch.no_grad()
     def compute(self, work):
+        """Draw the next row of every request's images: (pixels (B, W), probabilities (B, W, levels)) each."""
         needs = [need for _, need in work]
-        j = needs[0].j
-        assert all(need.j == j for need in needs), "requests joined in the middle of a row"
-        parts = [torch.cat(tensors) for tensors in zip(*((n.left, n.past, n.biases) for n in needs))]
-        logits, columns = [], []
-        for rows in batching.chunks(len(parts[0]), self.width):
-            pad = self.width - len(rows)
-            padded = [F.pad(x[rows.start : rows.stop], (0, 0) * (x.dim() - 1) + (0, pad)) for x in parts]
-            chunk_logits, chunk_columns = self.column(j, *padded)
-            logits.append(chunk_logits[: len(rows)])
-            columns.append(chunk_columns[: len(rows)])
-        sizes = [len(need.left) for need in needs]
-        return list(zip(torch.cat(logits).split(sizes), torch.cat(columns).split(sizes)))
+        stacks = [need.vertical for need in needs]
+        for stack in stacks:  # a prefix's kept rows go into its stack first (alone: a request's first step)
+            if stack.kept is not None:
+                kept, stack.kept = stack.kept, None
+                for r in range(kept.shape[1]):
+                    self.add_rows([stack], [kept[:, r]])
+        sizes = [stack.images for stack in stacks]
+        n, (layers, size) = sum(sizes), stacks[0].biases.shape[1:3]
+        rows = -(-n // self.width) * self.width  # whole chunks: the padding rows compute from zeros, unread
+        biases = torch.cat([stack.biases for stack in stacks]).permute(2, 1, 0, 3)  # (W, layers, B, 2ch)
+        biases = F.pad(biases, (0, 0, 0, rows - n)).contiguous()
+        # Each layer's output at every column of the row, zeros left of it, laid out so that a layer's column for a
+        # chunk of images is one contiguous matrix: (layers, pad + W, images, ch).
+        outputs = biases.new_zeros(layers, self.pad + size, rows, self.channels)
+        flat = outputs.view(layers * (self.pad + size), rows, self.channels)
+        drawn = biases.new_zeros(rows, self.reach + size)  # the row as network input, zeros left of it
+        levels = self.model.levels
+        temperatures = torch.tensor([need.temperature or 1.0 for need in needs for _ in range(need.vertical.images)],
+                                    device=self.device)
+        starts = [sum(sizes[:k]) for k in range(len(sizes))]
+        greedy = [slice(start, start + b) for need, start, b in zip(needs, starts, sizes) if need.temperature == 0]
+        pixels = biases.new_zeros(n, size, dtype=torch.long)
+        probs = biases.new_zeros(n, size, levels)
+        past_at = self._past_at(size)
+        for j in range(size):
+            left, past = drawn[:, j : j + self.reach], flat.index_select(0, past_at[j])
+            logits = []
+            for c in range(0, rows, self.width):
+                chunk = slice(c, c + self.width)
+                chunk_logits, outputs[:, self.pad + j, chunk] = self.column(
+                    j, left[chunk].contiguous(), past[:, chunk], biases[j, :, chunk])
+                logits.append(chunk_logits)
+            logits = torch.cat(logits)[:n]
+            probs[:, j] = p = F.softmax(logits / temperatures[:, None], dim=1)
+            # Each request's draw, from its own generator: the pixel's level is argmax(p / q) with q ~ Exp(1) per
+            # level, a categorical draw (what ``torch.multinomial`` does for one sample: the same numbers).
+            noise = [p.new_empty(b, levels).exponential_(generator=need.generator) if need.temperature else
+                     p.new_ones(b, levels) for need, b in zip(needs, sizes)]
+            pixels[:, j] = (p / torch.cat(noise)).argmax(1)
+            for mine in greedy:  # temperature 0: the likeliest level, for sure
+                pixels[mine, j] = logits[mine].argmax(1)
+                probs[mine, j] = F.one_hot(pixels[mine, j], levels).float()
+            drawn[:n, self.reach + j] = self.shades[pixels[:, j]]
+        self.add_rows(stacks, list(drawn[:n, self.reach :].split(sizes)))
+        return list(zip(pixels.split(sizes), probs.split(sizes)))
 
 
 def quantize(images: torch.Tensor, levels: int) -> torch.Tensor:

@@ -271,11 +271,9 @@ class SlotDecoder(Engine):
         # idle, or refilled below, gets a harmless dummy write at position 0.
         stepping = {r: need for r, need in work if isinstance(need, NextToken)}
         for c in sorted({self._slot(r)[0] for r in stepping}):
-            tokens = torch.zeros(self.width, 1, dtype=torch.long)
-            positions = torch.zeros(self.width, dtype=torch.long)
-            for i, r in enumerate(self.chunks[c]):
-                if r in stepping:
-                    tokens[i, 0], positions[i] = stepping[r].token, self.filled[r]
+            rows = [(stepping[r].token, self.filled[r]) if r in stepping else (0, 0) for r in self.chunks[c]]
+            tokens = torch.tensor([[token] for token, _ in rows], dtype=torch.long)
+            positions = torch.tensor([position for _, position in rows], dtype=torch.long)
             # Each row sees its own slot's positions 0..p (its tokens so far and the new one): (W, 1, 1, L), additive.
             visible = torch.arange(self.length)[None, :] <= positions[:, None]
             mask = torch.zeros(self.width, 1, 1, self.length).masked_fill(~visible[:, None, None, :],
@@ -289,9 +287,10 @@ class SlotDecoder(Engine):
             else:
                 logits = self.model(input_ids=ids, position_ids=where, attention_mask=mask, cache=cache,
                                     use_cache=True, logits_to_keep=1).logits
+            logits = logits[:, -1, :].float()
             for i, r in enumerate(self.chunks[c]):
                 if r in stepping:
-                    answers[r] = logits[i : i + 1, -1, :].float()  # (1, vocab)
+                    answers[r] = logits[i : i + 1]  # (1, vocab)
                     self.filled[r] += 1
         # (2) Every request that reads a prompt (or a window that slid) from scratch: alone, as a (1, T) pass.
         for r, need in work:
@@ -330,42 +329,55 @@ def sample_tokens(input_ids: list[int], generator: torch.Generator | None, *, wi
     context length. ``use_cache=False`` rereads the whole window at every step instead (same tokens, much slower).
     """
     eos = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or ())
-    processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty, suppress_ids)
-    ids = torch.tensor([input_ids], dtype=torch.long, device=device)  # (1, T): the prompt, then each new token
-    start, fresh = 0, True  # the window the model reads is ids[:, start:]; fresh: it must be read from scratch
+    processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty)
+    suppressed = None  # (1, vocab): the tokens never written, as transformers' SuppressTokensLogitsProcessor masks them
+    tokens = list(input_ids)  # the prompt, then each new token
+    start, fresh = 0, True  # the window the model reads is tokens[start:]; fresh: it must be read from scratch
     for _ in range(max_new_tokens):
-        recomputed = ids.shape[1] - start > window
+        recomputed = len(tokens) - start > window
         if recomputed:  # keep the newest half of the context and read it again
-            start, fresh = ids.shape[1] - window // 2, True
+            start, fresh = len(tokens) - window // 2, True
         if fresh or not use_cache:
-            logits = yield Prefill(ids[0, start:].tolist(), cache=use_cache)  # (1, vocab): scores for the next token
+            logits = yield Prefill(tokens[start:], cache=use_cache)  # (1, vocab): scores for the next token
             fresh = False
         else:
-            logits = yield NextToken(int(ids[0, -1]))
+            logits = yield NextToken(tokens[-1])
 
         # (1) The model's own distribution p(x_t | x_<t).
         p_model = logits.softmax(-1)
-        # (2) Reshape it: repetition penalty, temperature (divide logits by T), top-k, top-p (nucleus).
-        scores = reshaped(processors, ids, logits.clone())
+        # (2) Reshape it: suppressed tokens, repetition penalty, temperature (divide logits by T), top-k, top-p
+        # (nucleus): transformers' processors in ``generate``'s order (the suppression's mask made once, here).
+        if suppressed is None and suppress_ids:
+            suppressed = torch.isin(torch.arange(logits.shape[-1], device=logits.device),
+                                    torch.tensor(list(suppress_ids), device=logits.device))
+        scores = logits.masked_fill(suppressed, -float("inf")) if suppress_ids else logits.clone()
+        ids = torch.tensor([tokens], dtype=torch.long, device=device) if repetition_penalty != 1.0 else None
+        scores = reshaped(processors, ids, scores)  # (only the repetition penalty reads the tokens so far)
         # (3) Draw the next token from the reshaped distribution, or take the most likely one (greedy).
         if do_sample:
             p_sampled = scores.softmax(-1)
-            next_id = torch.multinomial(p_sampled, 1, generator=generator)  # (1, 1): this request's own generator
+            token = int(draw(p_sampled, generator))  # this request's own generator
         else:
-            next_id = scores.argmax(-1, keepdim=True)
-            p_sampled = torch.zeros_like(p_model).scatter_(1, next_id, 1.0)
-        token = int(next_id)
-        ids = torch.cat([ids, next_id.to(ids.device)], dim=1)
+            token = int(scores.argmax(-1))
+            p_sampled = torch.zeros_like(p_model)
+            p_sampled[0, token] = 1.0
+        tokens.append(token)
 
         top = p_model[0].topk(min(num_candidates, p_model.shape[1])).indices.tolist()
         if token not in top:
             top.append(token)
         model_p, sampled_p = p_model[0, top].tolist(), p_sampled[0, top].tolist()  # two reads, not one per candidate
         yield Step(token_id=token, p_model=model_p[top.index(token)], p_sampled=sampled_p[top.index(token)],
-                   candidates=list(zip(top, model_p, sampled_p)), kept=int((p_sampled[0] > 0).sum()),
+                   candidates=list(zip(top, model_p, sampled_p)), kept=int(p_sampled.count_nonzero()),
                    recomputed=recomputed)
         if token in eos:
             return
+
+
+def draw(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One draw from each row's categorical distribution (N, K) -> (N,): argmax(p / q) with q ~ Exp(1) per entry,
+    the numbers ``torch.multinomial(probs, 1, generator=generator)`` draws, in fewer operations."""
+    return (probs / torch.empty_like(probs).exponential_(generator=generator)).argmax(-1)
 
 
 def generate_stream(model, input_ids: list[int], generator: torch.Generator | None = None, *, max_new_tokens: int,

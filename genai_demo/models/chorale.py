@@ -219,7 +219,7 @@ def sample_steps(model, prefix: list[int], num_bars: int, generator: torch.Gener
     ``soprano`` (one token per eighth-note step of the new bars) is written as given instead of drawn (``harmonise``);
     its Step reports the probability the model gave it before the grid's mask.
     """
-    from genai_demo.models.charlm import NextToken, Prefill, make_processors, reshaped
+    from genai_demo.models.charlm import NextToken, Prefill, draw, make_processors, reshaped
 
     assert prefix[0] == BOS and prefix[1] in (MAJOR, MINOR) and (len(prefix) - 2) % TOKENS_PER_BAR == 0
     ranges = [tuple(model.config.voice_ranges[v]) for v in VOICES]
@@ -251,8 +251,8 @@ def sample_steps(model, prefix: list[int], num_bars: int, generator: torch.Gener
         else:
             logits = logits[0].masked_fill(~mask.to(logits.device), -float("inf"))
             p = logits.softmax(-1)
-            scores = reshaped(processors, torch.tensor([tokens], device=logits.device), logits.unsqueeze(0).clone())
-            token = int(torch.multinomial(scores.softmax(-1), 1, generator=generator))  # this piece's own generator
+            scores = reshaped(processors, None, logits.unsqueeze(0).clone())  # (none of them reads the tokens)
+            token = int(draw(scores.softmax(-1), generator))  # this piece's own generator
             p_model = float(p[token])
             top = p.topk(min(num_candidates, int(mask.sum()))).indices.tolist()
             candidates = list(zip(top, p[top].tolist()))

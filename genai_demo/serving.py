@@ -39,6 +39,12 @@ QUICK_AT_ONCE = 8  # quick requests (one pass of a small network: GAN, VAE) runn
 QUICK_FIRST_WAIT = 0.5
 HEAVY_SECONDS = 2.0  # slower than this: the heavy lane, one request at a time for all such models
 BATCH_CHUNKS = 2  # a batched model's lane: this many chunks' worth of its default requests run at once
+# ... but one chunk's worth for a batched model whose default request is longer than this (the text GPT: 300 steps).
+# A step costs a whole chunk (every row of it, used or not), so a second chunk opened for a 17th text doubled every
+# text's steps for as long as it held a few: in a random-seed class (bench/load.py) text's p95 was 22-28 s with two
+# chunks and 14.7 s with one (its 17th request waits for the first slot to free; its first character's p95 0.7 s).
+# Shorter requests (the PixelCNN's 28 rows, a chorale) drain a second chunk quickly.
+LONG_BATCHED_SECONDS = 1.0
 # Seconds between two intermediate results for a visitor who follows another's identical run (its first visitor
 # gets every one): each update is pictures and a message that the server prepares for each visitor, so with a
 # whole class following one run, updates at the leader's pace cost more than the run (bench/load.py --mode same).
@@ -72,7 +78,8 @@ def plan(adapter: ModelAdapter) -> Plan:
     - batched (text, chorales, the PixelCNN, an operator's hub text model: ``adapter.shares_steps`` requests step
       together for about the price of one, ``genai_demo/batching.py``): in the worker, in a lane of their own
       that lets two chunks' worth run at once, so that requests arriving together share the model's passes
-      instead of queueing for one slot;
+      instead of queueing for one slot (one chunk's worth for a model whose default request runs longer than
+      ``LONG_BATCHED_SECONDS``: the text GPT);
     - slow (a pass per token, not batched): in the worker, two at a time;
     - heavy (diffusion, a hub pipeline: many passes per image): in the worker, one slot for all of them;
     - unknown (not batched, cost unknown): in the worker, two at a time.
@@ -81,7 +88,8 @@ def plan(adapter: ModelAdapter) -> Plan:
     if seconds is not None and seconds < WORKER_SECONDS:
         return Plan(in_worker=False, concurrency_limit=QUICK_AT_ONCE)
     if adapter.shares_steps:
-        return Plan(in_worker=True, concurrency_limit=BATCH_CHUNKS * adapter.shares_steps,
+        chunks = 1 if seconds is not None and seconds > LONG_BATCHED_SECONDS else BATCH_CHUNKS
+        return Plan(in_worker=True, concurrency_limit=chunks * adapter.shares_steps,
                     concurrency_id=f"batch:{adapter.id}")
     if seconds is not None and seconds >= HEAVY_SECONDS:
         return Plan(in_worker=True, concurrency_limit=1, concurrency_id="heavy")

@@ -247,6 +247,21 @@ def test_a_quick_request_that_fails_or_is_left_still_lets_the_others_start(monke
     assert time.monotonic() - started < 5
 
 
+def test_a_batched_model_with_long_requests_gets_a_lane_of_one_chunk():
+    """A batched step costs a whole chunk, used or not: the text GPT's requests (300 steps) run one chunk's worth at
+    once, so a 17th text waits for a slot instead of doubling every text's steps in a second chunk; the shorter
+    PixelCNN and chorale requests get two chunks' worth."""
+    from genai_demo.registry import Registry
+
+    registry = Registry()
+    text, pixels, chorale = (registry.get(m) for m in ("text/shakespeare", "image/autoregressive", "audio/chorale"))
+    assert text.estimate_seconds(text.validate({})) > serving.LONG_BATCHED_SECONDS
+    assert plan(text).concurrency_limit == text.shares_steps == 16
+    for adapter in (pixels, chorale):
+        assert adapter.estimate_seconds(adapter.validate({})) <= serving.LONG_BATCHED_SECONDS
+        assert plan(adapter).concurrency_limit == serving.BATCH_CHUNKS * adapter.shares_steps
+
+
 def test_shared_results_are_byte_identical_to_running_alone(tiny_weights):
     """A real model: what a crowd gets from one shared run is what one visitor alone gets."""
     from genai_demo.registry import Registry

@@ -159,7 +159,7 @@ def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: floa
 def reshaped(processors, ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
     """``processors(ids, scores)``, the same calls in the same order, without ``LogitsProcessorList``'s look at each
     processor's signature on every call (with the candidates read in two calls below: 173 -> 108 us per token
-    and request)."""
+    and request; with the suppression's mask made once, the tokens in a list and ``draw``: 52 us)."""
     for processor in processors:
         scores = processor(ids, scores)
     return scores

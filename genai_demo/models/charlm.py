@@ -330,7 +330,7 @@ def sample_tokens(input_ids: list[int], generator: torch.Generator | None, *, wi
     """
     eos = {eos_token_id} if isinstance(eos_token_id, int) else set(eos_token_id or ())
     processors = make_processors(do_sample, temperature, top_k, top_p, repetition_penalty)
-    suppressed = None  # (1, vocab): the tokens never written, as transformers' SuppressTokensLogitsProcessor masks them
+    suppressed = None  # (vocab,): the tokens never written, as transformers' SuppressTokensLogitsProcessor masks them
     tokens = list(input_ids)  # the prompt, then each new token
     start, fresh = 0, True  # the window the model reads is tokens[start:]; fresh: it must be read from scratch
     for _ in range(max_new_tokens):

@@ -6,17 +6,18 @@ sequences advance by one token in little more than the time of one (``bench/batc
 when a class asks for text at once, one pass per step for everyone beats one pass per step per student.
 
 How: each request's sampling loop is written as a coroutine (a generator) that yields what it needs from the
-network (``Need``: "the logits after these tokens", "the next pixel's logits") and, between needs, its own outputs
+network (``Need``: "the logits after these tokens", "the next row of pixels") and, between needs, its own outputs
 (a drawn token, a finished row). One thread per model and process (``Batcher``) runs steps: at each step it admits
-the requests that arrived (continuous batching: no gathering window; a newcomer joins at the very next step,
-or, for the PixelCNN, at the start of the next row of pixels), drops those whose visitor left (Stop, a closed tab:
+the requests that arrived (continuous batching: no gathering window; a newcomer joins at the very next step; a
+PixelCNN step is a whole row), drops those whose visitor left (Stop, a closed tab:
 their slot is free at the next step), computes every remaining request's need in one batched call
 (``Engine.compute``, written next to the model) and sends each request its answer. The request's own thread
 reads its outputs as a plain iterator (``Batcher.stream``), so an adapter's code does not change: a request
 alone is a batch of one.
 
 Each request keeps its own everything: its validated parameters, its prompt and length (a request ends when its
-own loop ends), and its private ``torch.Generator``: the draws happen inside its own coroutine, never from the
+own loop ends), and its private ``torch.Generator``: its draws come from that generator only (inside its own
+coroutine; the PixelCNN's step draws each request's pixels with the generator its need carries), never from the
 global RNG and never from another request's generator. A request that fails inside its own loop ends with its
 error and the others go on; bad parameters never get this far (the contract refuses them before a request
 joins).
@@ -48,10 +49,6 @@ class Engine:
     """A model's batched step: computes every active request's ``Need`` at once. Subclassed next to the model."""
 
     width: int = 8  # rows per chunk: every batched call runs exactly this many rows (padded), whatever the load
-
-    def admits(self, needs: list[Need]) -> bool:
-        """Whether new requests may join now, given the active ones' needs (the PixelCNN: only between rows)."""
-        return True
 
     def compute(self, work: list[tuple[object, Need]]) -> list[Any]:
         """The answer to each (request, need), in order. ``request`` is an opaque key for per-request state."""
@@ -134,9 +131,7 @@ class Batcher:
                     if not active and not self._arrived:
                         self._running = False
                         return
-                    joining = []
-                    if self._arrived and self.engine.admits([r.need for r in active]):
-                        joining, self._arrived = self._arrived, []
+                    joining, self._arrived = self._arrived, []
                 active += [r for r in joining if not r.cancelled.is_set() and self._advance(r, None)]
                 for r in [r for r in active if r.cancelled.is_set()]:  # the visitor left: free the slot now
                     active.remove(r)

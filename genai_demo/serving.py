@@ -42,7 +42,7 @@ BATCH_CHUNKS = 2  # a batched model's lane: this many chunks' worth of its defau
 # ... but one chunk's worth for a batched model whose default request is longer than this (the text GPT: 300 steps).
 # A step costs a whole chunk (every row of it, used or not), so a second chunk opened for a 17th text doubled every
 # text's steps for as long as it held a few: in a random-seed class (bench/load.py) text's p95 was 22-28 s with two
-# chunks and 13.5-14.9 s with one (a 17th text waits for the first slot to free; first characters' p95 0.3-0.8 s).
+# chunks and 13.4-16.2 s with one (a 17th text waits for the first slot to free; first characters' p95 0.3-0.8 s).
 # Shorter requests (the PixelCNN's 28 rows, a chorale) drain a second chunk quickly.
 LONG_BATCHED_SECONDS = 1.0
 # Seconds between two intermediate results for a visitor who follows another's identical run (its first visitor

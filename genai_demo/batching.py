@@ -192,8 +192,3 @@ def batchers(model: object) -> list[Batcher]:
         except TypeError:  # unhashable (a loaded text model's record): its network is the key
             continue
     return []
-
-
-def chunks(n: int, width: int) -> list[range]:
-    """Rows 0..n-1 cut into chunks of ``width`` (the last one is padded by the engine)."""
-    return [range(i, min(n, i + width)) for i in range(0, n, width)]

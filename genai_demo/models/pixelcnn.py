@@ -104,7 +104,7 @@ class PixelCNN(nn.Module, PyTorchModelHubMixin, library_name="genai-playground",
 
         Computed in this process's shared batch for the model (``genai_demo.batching``): requests drawing at the
         same time advance row by row together, each with its own generator, and get what they would alone."""
-        batcher = batching.shared(self, ("pixels", size), lambda: PixelEngine(self), "pixelcnn")
+        batcher = batching.shared(self, ("pixels", size), lambda: PixelEngine(self, size), "pixelcnn")
         return batcher.stream(self.sample_rows(labels, generator, temperature, size, prefix, first_row))
 
     @torch.no_grad()
@@ -177,8 +177,8 @@ class PixelEngine(Engine):
     # Images per chunk: four default requests (16 images each) share a pass; a lone one pays for the padding.
     width = 64
 
-    def __init__(self, model: PixelCNN):
-        self.model = model
+    def __init__(self, model: PixelCNN, size: int = 28):
+        self.model, self.size = model, size
         first, *rest = model.layers
         self.reach = first.kernel // 2 + 1  # the first layer reads the 4 pixels left of the one it predicts
         self.first = (first.h_conv.weight.flatten(1).t().contiguous(), first.h_conv.bias)  # (reach, 2ch)
@@ -193,8 +193,11 @@ class PixelEngine(Engine):
         self.channels = first.h_out.out_channels
         self.device = first.h_out.weight.device
         self.shades = model.to_input(torch.arange(model.levels, device=self.device)[None, None]).flatten()  # -> input
-        self.size = None
-        self.past_at: list[torch.Tensor] = []
+        # Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j: where column
+        # j - dilation of each layer but the last lies in a row's outputs laid out flat, one index per j.
+        behind = torch.tensor([k * (self.pad + size) + self.pad - layer.dilation for k, layer in enumerate(rest)],
+                              device=self.device)
+        self.past_at = [behind + j for j in range(size)]
 
     @torch.no_grad()
     def column(self, j: int, left: torch.Tensor, past: torch.Tensor, biases: torch.Tensor):
@@ -227,7 +230,7 @@ class PixelEngine(Engine):
         sizes, layers = [stack.images for stack in stacks], self.model.layers
         cond_v = torch.cat([stack.cond_v for stack in stacks])
         cond_h = torch.cat([stack.cond_h for stack in stacks])
-        size = rows[0].shape[-1]
+        size = self.size
         for stack, row in zip(stacks, rows):
             stack.inputs[0][:, 0, layers[0].margin + stack.row, layers[0].margin : layers[0].margin + size] = row
         biases = []
@@ -247,15 +250,6 @@ class PixelEngine(Engine):
         for stack, part in zip(stacks, torch.stack(biases, 1).split(sizes)):
             stack.biases, stack.row = part, stack.row + 1
 
-    def _past_at(self, size: int) -> list[torch.Tensor]:
-        """Layer l (after the first) reads its input, layer l-1's output, at columns j - dilation and j: where column
-        j - dilation of each layer but the last lies in a row's outputs laid out flat, one index per j."""
-        if self.size != size:
-            behind = torch.tensor([k * (self.pad + size) + self.pad - layer.dilation
-                                   for k, layer in enumerate(self.model.layers[1:])], device=self.device)
-            self.size, self.past_at = size, [behind + j for j in range(size)]
-        return self.past_at
-
     @torch.no_grad()
     def compute(self, work):
         """Draw the next row of every request's images: (pixels (B, W), probabilities (B, W, levels)) each."""
@@ -267,7 +261,7 @@ class PixelEngine(Engine):
                 for r in range(kept.shape[1]):
                     self.add_rows([stack], [kept[:, r]])
         sizes = [stack.images for stack in stacks]
-        n, (layers, size) = sum(sizes), stacks[0].biases.shape[1:3]
+        n, layers, size = sum(sizes), len(self.model.layers), self.size
         rows = -(-n // self.width) * self.width  # whole chunks: the padding rows compute from zeros, unread
         biases = torch.cat([stack.biases for stack in stacks]).permute(2, 1, 0, 3)  # (W, layers, B, 2ch)
         biases = F.pad(biases, (0, 0, 0, rows - n)).contiguous()
@@ -283,9 +277,8 @@ class PixelEngine(Engine):
         greedy = [slice(start, start + b) for need, start, b in zip(needs, starts, sizes) if need.temperature == 0]
         pixels = biases.new_zeros(n, size, dtype=torch.long)
         probs = biases.new_zeros(n, size, levels)
-        past_at = self._past_at(size)
         for j in range(size):
-            left, past = drawn[:, j : j + self.reach], flat.index_select(0, past_at[j])
+            left, past = drawn[:, j : j + self.reach], flat.index_select(0, self.past_at[j])
             logits = []
             for c in range(0, rows, self.width):
                 chunk = slice(c, c + self.width)

@@ -30,7 +30,9 @@ def png_with_metadata(image, path: Path, info: dict) -> None:
     meta.add_text("Software", "GenAI playground")
     meta.add_text("Description", f"AI-generated image, made by the model {info.get('model')}")
     meta.add_text("genai_demo", json.dumps(info, sort_keys=True))
-    image.save(path, format="PNG", pnginfo=meta)
+    # zlib level 1: a 112x112 digit in 84 us instead of 239 us at the default 6, 1,879 bytes instead of 1,876 (16 per
+    # GAN request, written by the server's one interpreter; in a class's first second 13 such requests at once)
+    image.save(path, format="PNG", pnginfo=meta, compress_level=1)
 
 
 def download_files(result) -> dict[str, bytes]:

@@ -293,6 +293,27 @@ def test_a_serving_process_runs_torch_on_one_thread_unless_told():
     assert threads("pass") == (os.cpu_count() or 1)
 
 
+def test_a_serving_process_has_gradio_summarise_its_queue_rarely():
+    """Gradio recomputes its queue's summary (a pandas table of past events) after every event unless told: 2-8 ms of
+    the server's interpreter per request. A serving process asks for it every ``GRADIO_SUMMARY_EVERY`` events; an
+    operator's own setting wins."""
+    import subprocess
+
+    probe = ("from genai_demo import runtime; runtime.configure_for_serving(); import gradio as gr; "
+             "demo = gr.Blocks(); demo.queue(); print(demo._queue.ANAYLTICS_CACHE_FREQUENCY)")
+    env = {k: v for k, v in os.environ.items() if k != "GRADIO_ANALYTICS_CACHE_FREQUENCY"}
+
+    def every(**extra) -> int:
+        out = subprocess.run([sys.executable, "-c", probe], env={**env, **extra}, capture_output=True, text=True,
+                             timeout=120, check=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    from genai_demo.runtime import GRADIO_SUMMARY_EVERY
+
+    assert GRADIO_SUMMARY_EVERY > 1 and every() == GRADIO_SUMMARY_EVERY
+    assert every(GRADIO_ANALYTICS_CACHE_FREQUENCY="7") == 7
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc pools")
 def test_a_serving_process_keeps_few_malloc_pools(tmp_path):
     """Threads allocating at once in a serving process share at most two of glibc's pools (a class's requests left

@@ -134,8 +134,8 @@ def test_the_janitor_prunes_the_picture_folders_in_the_background(monkeypatch, t
 
 
 def test_a_gallery_png_is_compressed_lightly_and_keeps_its_pixels(tmp_path):
-    """The page's PNGs are written by the server's one interpreter, 16 per GAN request: zlib level 1 (a third of the
-    default's time for a drawn digit, about the same size), the same pixels and settings."""
+    """The page's PNGs are written by the server's one interpreter, 16 per GAN request: zlib level 1 (under half the
+    default's time for a GAN's digit), the same pixels and settings."""
     big = digits(1, 7)[0].resize((112, 112), Image.NEAREST)
     export.png_with_metadata(big, tmp_path / "light.png", {"model": "image/test", "seed": 7})
     big.save(tmp_path / "default.png", format="PNG")

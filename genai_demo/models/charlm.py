@@ -135,15 +135,13 @@ class Step:
     recomputed: bool  # the context was full: the oldest half was dropped and the cache rebuilt
 
 
-def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: float, repetition_penalty: float,
-                    suppress_ids: list[int] = ()):
-    """transformers' own logits processors, in ``model.generate``'s order: penalty, temperature, top-k, top-p."""
-    from transformers import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor, SuppressTokensLogitsProcessor,
-                              TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper)
+def make_processors(do_sample: bool, temperature: float, top_k: int, top_p: float, repetition_penalty: float):
+    """transformers' own logits processors, in ``model.generate``'s order: penalty, temperature, top-k, top-p (the
+    suppression of tokens never written, which comes first there, is ``sample_tokens``'s own mask)."""
+    from transformers import (LogitsProcessorList, RepetitionPenaltyLogitsProcessor, TemperatureLogitsWarper,
+                              TopKLogitsWarper, TopPLogitsWarper)
 
     processors = LogitsProcessorList()
-    if suppress_ids:  # tokens that must never be written, such as <unk>
-        processors.append(SuppressTokensLogitsProcessor(list(suppress_ids)))
     if repetition_penalty != 1.0:
         processors.append(RepetitionPenaltyLogitsProcessor(repetition_penalty))
     if do_sample:

@@ -24,6 +24,7 @@ from genai_demo.ui.compare_tab import COMPARE_LINK, compare_section
 from genai_demo.ui.image_tab import image_tab
 from genai_demo.ui.lab_tab import lab_tab
 from genai_demo.ui.quiz_tab import quiz_tab
+from genai_demo.ui.sessions import lean_sessions
 from genai_demo.ui.panel import TabParts, follower_look, seed_for
 from genai_demo.ui.text_tab import text_tab
 
@@ -212,6 +213,7 @@ def build_demo(registry: Registry | None = None, judge: DigitJudge | None = None
     """The whole page, from the registry: one tab per modality that has models, and the About tab."""
     registry = registry or Registry()
     judge = judge or DigitJudge(next(iter(registry)).weights_root)
+    lean_sessions()  # a visitor's session holds what the visitor changed, not a copy of these 597 blocks
     # delete_cache: every hour, Gradio removes the files it has served (images, audio, downloads) that are more
     # than an hour old, so a busy day does not fill the disk.
     with gr.Blocks(title="GenAI playground", delete_cache=(3600, 3600)) as demo:

@@ -3,8 +3,8 @@
 Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and chorale requests kept both cores and
 the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 18-23 times as long at
 p95 once the class was busy. In their own process, at a low priority (``NICE``; a thread that computes one request
-alone, such as a diffusion run, lower still: ``ALONE_NICE``), the slow models get the CPU that the server and the fast
-models leave over: the web server, the GAN and the VAE answer first, and the slow requests still run whenever a core
+alone, such as a diffusion run, lower still: ``SHORT_NICE``, or ``ALONE_NICE`` for a long one), the slow models get
+the CPU that the server and the fast models leave over: the web server, the GAN and the VAE answer first, and the slow requests still run whenever a core
 is free.
 
 The server (``genai_demo/server.py``) starts one ``Worker`` and hands it to the serving layer, which sends here the
@@ -50,12 +50,16 @@ from genai_demo.contract import GenAIError
 log = logging.getLogger("genai_demo.worker")
 
 # The worker's priority, below the web server's. Linux weighs every thread by its own nice level (nice 12: about a
-# fifteenth of a normal thread's weight; 19: a seventieth), so the server, the GAN and the VAE answer first. Within
-# the worker, a thread that steps a batch for many requests (``genai_demo/batching.py``: text, chorales, the
-# PixelCNN) keeps that level, while a thread that computes one request alone (diffusion, a hub pipeline) drops to
-# ALONE_NICE: at one weight for all, a class's six diffusion threads left the text batch a seventh of the CPU, and
-# 13 texts that share every step waited 25-29 s for their 300 steps (bench/load.py).
+# fifteenth of a normal thread's weight; 15: a 28th; 19: a seventieth), so the server, the GAN and the VAE answer
+# first. Within the worker, a thread that steps a batch for many requests (``genai_demo/batching.py``: text,
+# chorales, the PixelCNN) keeps that level, while a thread that computes one request alone for long
+# (``serving.runs_long``: a teacher sampler's 20 diffusion steps, a hub pipeline) drops to ALONE_NICE: at one weight
+# for all, a class's six diffusion threads left the text batch a seventh of the CPU, and 13 texts that share every
+# step waited 25-29 s for their 300 steps (bench/load.py). A short request computed alone (the default diffusion
+# request: 4 steps, 0.4 s) runs at SHORT_NICE, about half a batch thread's weight: at ALONE_NICE its students waited
+# 4.5-8.6 s at the median in a class; at SHORT_NICE 2.0-2.3 s (docs/serving.md).
 NICE = 12
+SHORT_NICE = 15
 ALONE_NICE = 19
 # Seconds between the intermediate results of one generation sent to the server, per generation running (the first
 # and the last always go): 0.05 s for one visitor; with five at once, 0.25 s each, so the server, which turns every
@@ -271,6 +275,16 @@ def lower_this_thread(nice: int) -> None:
         pass
 
 
+def thread_nice(adapter, values: dict) -> int | None:
+    """The level a request's thread drops to in the worker: a batched model's keeps the worker's (``NICE``, None
+    here); one computed alone, ``ALONE_NICE`` if it runs long (``serving.runs_long``), else ``SHORT_NICE``."""
+    from genai_demo.serving import runs_long
+
+    if adapter.shares_steps:
+        return None
+    return ALONE_NICE if runs_long(adapter, values) else SHORT_NICE
+
+
 def serve(conn: Connection, settings: dict) -> None:
     """The worker's loop: one thread per request, every reply through the one connection."""
     from genai_demo.registry import Registry
@@ -288,8 +302,8 @@ def serve(conn: Connection, settings: dict) -> None:
             if kind == "run":
                 model_id, values = args
                 adapter = registry.get(model_id)
-                if not adapter.shares_steps:
-                    lower_this_thread(ALONE_NICE)
+                if (nice := thread_nice(adapter, values)) is not None:
+                    lower_this_thread(nice)
                 last = -float("inf")
                 frames = FrameDeltas()
                 for result in adapter.stream(**values):

@@ -284,3 +284,26 @@ def test_cli_generate_writes_midi_and_wav(tiny_weights, tmp_path, capsys):
     assert main(["--weights-dir", str(tiny_weights), "generate", "audio/chorale", "--set", "tempo=0",
                  "--out", str(tmp_path)]) != 0
     assert "tempo=0 is out of range" in capsys.readouterr().err
+
+
+def test_the_reverb_is_the_rooms_impulse_response_computed_once():
+    from genai_demo import music
+
+    notes = [Note(0, 72, 0, 8), Note(3, 48, 2, 6)]
+    dry = synthesize(notes, tempo=120, reverb=False)
+    music._reverb_spectrum.cache_clear()
+    wet = [synthesize(notes, tempo=120) for _ in range(2)]
+    assert music._reverb_spectrum.cache_info().hits >= 1  # the room's spectrum once for both pieces
+    assert wet[0].tobytes() == wet[1].tobytes()
+    # the same as convolving the (longer) unscaled dry sound with the impulse response, then scaling to -1 dBFS
+    steps = music.seconds_per_step(120) * 8
+    plain, rng = np.zeros(int((steps + 1.5) * 22050) + 1), np.random.default_rng(0)  # (the pipes' breath noise)
+    for n in notes:
+        tone = music._tone(n.pitch, int(n.length * music.seconds_per_step(120) * 22050) + int(0.06 * 22050), "organ",
+                           22050, rng)
+        start = int(n.start * music.seconds_per_step(120) * 22050)
+        plain[start:start + len(tone)] += music.VOICE_GAIN[n.voice] * tone[: len(plain) - start]
+    expected = np.convolve(plain, music._reverb_impulse(22050))[: len(plain)]
+    expected *= 0.89 / np.abs(expected).max()
+    assert len(wet[0]) == len(expected) and len(dry) < len(wet[0])
+    assert np.abs(wet[0] - expected).max() < 1e-3

@@ -16,7 +16,7 @@ import pytest
 from genai_demo.contract import GenAIError, ModelUnavailable, ParameterError, UnknownModel
 from genai_demo.registry import Registry
 from genai_demo.serving import SharedResults
-from genai_demo.worker import ALONE_NICE, NICE, Worker, WorkerError
+from genai_demo.worker import ALONE_NICE, NICE, SHORT_NICE, Worker, WorkerError, thread_nice
 from tests.conftest import ROOT
 
 SLOW_DIFFUSION = dict(seed=0, num_images=2, label="any", scheduler="DDPM", num_inference_steps=1000)
@@ -192,6 +192,30 @@ def test_a_request_computed_alone_runs_below_the_batches(served):
     deadline = time.time() + 30
     while worker.running() and time.time() < deadline:  # both cancelled requests have ended there
         time.sleep(0.05)
+
+
+def test_a_short_request_computed_alone_runs_between_the_batches_and_a_long_one():
+    """The default diffusion request (4 steps, 0.4 s) runs just below the batches; the teacher's 20 steps with
+    guidance (3.4 s), DDPM's 1,000 and a request of unknown cost at the lowest level; batched models keep the
+    worker's."""
+    registry = Registry()
+    diffusion = registry.get("image/diffusion")
+    assert NICE < SHORT_NICE < ALONE_NICE
+    assert thread_nice(diffusion, diffusion.validate({})) == SHORT_NICE
+    assert thread_nice(diffusion, diffusion.validate({"num_images": 4})) == SHORT_NICE  # a comparison's part
+    assert thread_nice(diffusion, diffusion.validate(diffusion.TEACHER_SETTINGS)) == ALONE_NICE
+    assert thread_nice(diffusion, diffusion.validate(SLOW_DIFFUSION)) == ALONE_NICE
+    for batched in ("text/shakespeare", "audio/chorale", "image/autoregressive"):
+        adapter = registry.get(batched)
+        assert thread_nice(adapter, adapter.validate({})) is None
+
+    class Unknown:
+        shares_steps = 0
+
+        def estimate_seconds(self, values):
+            return None
+
+    assert thread_nice(Unknown(), {}) == ALONE_NICE
 
 
 def test_the_worker_ends_when_the_server_is_killed(tiny_weights):

@@ -334,6 +334,24 @@ def worker_groups(registry) -> dict[str, int]:
     return {a.id: 0 if a.modality == "image" else 1 for a in (*registry, *registry.tasks.values()) if plan(a).in_worker}
 
 
+# Each worker's priority (nice), by group (``worker_groups``): the image models' worker two levels below the text and
+# sound models' (weights 45 and 70). In a class the image models' requests finish well inside the 15 s target (the
+# PixelCNN's 28 row steps: p95 5-6 s, the comparison 8-9 s) while text's 300 steps are the slowest; with the
+# default diffusion request one level above the lowest (``worker.SHORT_NICE``), text's p95 rose to 14.2-17.2 s in
+# five runs with both workers at 12, and was 13.4 and 14.6 s with the image worker at 14 (docs/serving.md).
+WORKER_NICES = (14, 12)
+
+
+def worker_nices(processes: int) -> list[int]:
+    """The nice level of each of ``processes`` workers: ``WORKER_NICES`` by group; a lone worker (one core), or any
+    beyond the groups, at the text worker's."""
+    from genai_demo.worker import NICE
+
+    if processes == 1:
+        return [NICE]
+    return [WORKER_NICES[i] if i < len(WORKER_NICES) else NICE for i in range(processes)]
+
+
 def start_backend(registry, *, worker: bool = True, ray: str | None = None, ray_replicas: dict | None = None,
                   ray_cpus: float = 1.0):
     """Choose where the models that ``plan`` keeps out of the server run, for the app's ``SHARED``: a Ray cluster
@@ -350,7 +368,8 @@ def start_backend(registry, *, worker: bool = True, ray: str | None = None, ray_
     elif worker:
         from genai_demo.worker import WorkerPool
 
-        backend = WorkerPool(registry.settings, worker_groups(registry), worker_processes())
+        processes = worker_processes()
+        backend = WorkerPool(registry.settings, worker_groups(registry), processes, worker_nices(processes))
         backend.start()
     else:
         return None

@@ -207,8 +207,9 @@ class WorkerPool:
     which worker runs a model; anything it does not know goes to the first.
     """
 
-    def __init__(self, settings: dict | None, group: dict[str, int], processes: int, nice: int = NICE):
-        self.workers = [Worker(settings, nice) for _ in range(processes)]
+    def __init__(self, settings: dict | None, group: dict[str, int], processes: int, nices: list[int] | None = None):
+        """``nices``: each worker's priority (``serving.worker_nices``); by default all at ``NICE``."""
+        self.workers = [Worker(settings, nice) for nice in (nices or [NICE] * processes)]
         self.group = group
 
     def _for(self, model_id: str) -> Worker:

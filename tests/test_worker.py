@@ -252,7 +252,7 @@ def test_loading_a_model_puts_the_long_lived_heap_out_of_the_collectors_reach(ti
 def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_another(tiny_weights, monkeypatch):
     """Two worker processes, each starting with its first request and loading only its own models: the image
     models in the first, text and sound in the second; what comes back is what the model gives here."""
-    from genai_demo.serving import worker_groups, worker_processes
+    from genai_demo.serving import worker_groups, worker_nices, worker_processes
     from genai_demo.worker import WorkerPool
 
     registry = Registry(tiny_weights)
@@ -264,7 +264,9 @@ def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_anothe
     monkeypatch.setenv("GENAI_WORKERS", "two")
     with pytest.raises(GenAIError, match="GENAI_WORKERS='two' is not a whole number"):
         worker_processes()
-    pool = WorkerPool(dict(weights_root=str(tiny_weights)), groups, 2)
+    nices = worker_nices(2)
+    assert nices[0] > nices[1] == NICE and worker_nices(1) == [NICE]  # the image worker below text and sound's
+    pool = WorkerPool(dict(weights_root=str(tiny_weights)), groups, 2, nices)
     try:
         values = registry.get("image/autoregressive").validate(dict(seed=3, num_images=2))
         *_, final = pool.stream("image/autoregressive", values)
@@ -274,6 +276,8 @@ def test_a_pool_runs_the_image_models_in_one_worker_and_text_and_sound_in_anothe
         chorale = registry.get("audio/chorale").validate(dict(seed=1, num_bars=1))
         *_, piece = pool.stream("audio/chorale", chorale)
         assert None not in pool.pids and pool.pids[0] != pool.pids[1]
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.pids] == [min(19, base + n) for n in nices]
         assert np.array_equal(piece.audio[1], registry.get("audio/chorale").generate(**chorale).audio[1])
         assert pool.running() == 0
     finally:

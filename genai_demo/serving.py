@@ -334,12 +334,13 @@ def worker_groups(registry) -> dict[str, int]:
     return {a.id: 0 if a.modality == "image" else 1 for a in (*registry, *registry.tasks.values()) if plan(a).in_worker}
 
 
-# Each worker's priority (nice), by group (``worker_groups``): the image models' worker two levels below the text and
-# sound models' (weights 45 and 70). In a class the image models' requests finish well inside the 15 s target (the
-# PixelCNN's 28 row steps: p95 5-6 s, the comparison 8-9 s) while text's 300 steps are the slowest; with the
-# default diffusion request one level above the lowest (``worker.SHORT_NICE``), text's p95 rose to 14.2-17.2 s in
-# five runs with both workers at 12, and was 13.4 and 14.6 s with the image worker at 14 (docs/serving.md).
-WORKER_NICES = (14, 12)
+# Each worker's priority (nice), by group (``worker_groups``): the image models' worker four levels below the text
+# and sound models' (weights 29 and 70). In a class the image models' requests finish well inside the 15 s target
+# (the PixelCNN's 28 row steps: p95 5-6 s, the comparison 8-9 s, with both at 12) while text's 300 steps are the
+# slowest; with the default diffusion request above the lowest level (``worker.SHORT_NICE``), text's p95 was
+# 14.2-17.2 s in five runs with both workers at 12, 12.9-16.0 s in three with the image worker at 14, and 12.5-13.6
+# s in three at 16 (the PixelCNN 7.5-8.9 s, the comparison 10.5-11.7 s; docs/serving.md).
+WORKER_NICES = (16, 12)
 
 
 def worker_nices(processes: int) -> list[int]:

@@ -56,8 +56,9 @@ log = logging.getLogger("genai_demo.worker")
 # (``serving.runs_long``: a teacher sampler's 20 diffusion steps, a hub pipeline) drops to ALONE_NICE: at one weight
 # for all, a class's six diffusion threads left the text batch a seventh of the CPU, and 13 texts that share every
 # step waited 25-29 s for their 300 steps (bench/load.py). A short request computed alone (the default diffusion
-# request: 4 steps, 0.4 s) runs at SHORT_NICE, about half a batch thread's weight: at ALONE_NICE its students waited
-# 4.5-8.6 s at the median in a class; at SHORT_NICE 2.0-2.3 s (docs/serving.md).
+# request: 4 steps, 0.4 s) runs at SHORT_NICE, about half a batch thread's weight (or at its worker's level where that
+# is lower: the image models' worker runs at 16, ``serving.worker_nices``): at ALONE_NICE its students waited 4.5-8.6
+# s at the median in a class; now about 2 s (docs/serving.md).
 NICE = 12
 SHORT_NICE = 15
 ALONE_NICE = 19

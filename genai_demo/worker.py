@@ -4,8 +4,8 @@ Why: on a 2-core machine, a classroom's diffusion, PixelCNN, Shakespeare and cho
 the server's interpreter lock busy: in ``bench/load.py`` a GAN request (55 ms alone) took 18-23 times as long at
 p95 once the class was busy. In their own process, at a low priority (``NICE``; a thread that computes one request
 alone, such as a diffusion run, lower still: ``SHORT_NICE``, or ``ALONE_NICE`` for a long one), the slow models get
-the CPU that the server and the fast models leave over: the web server, the GAN and the VAE answer first, and the slow requests still run whenever a core
-is free.
+the CPU that the server and the fast models leave over: the web server, the GAN and the VAE answer first, and the
+slow requests still run whenever a core is free.
 
 The server (``genai_demo/server.py``) starts one ``Worker`` and hands it to the serving layer, which sends here the
 requests of every model its plan puts in the worker (``serving.plan``: anything slower than a fraction of a

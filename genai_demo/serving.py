@@ -338,8 +338,8 @@ def worker_groups(registry) -> dict[str, int]:
 # and sound models' (weights 29 and 70). In a class the image models' requests finish well inside the 15 s target
 # (the PixelCNN's 28 row steps: p95 5-6 s, the comparison 8-9 s, with both at 12) while text's 300 steps are the
 # slowest; with the default diffusion request above the lowest level (``worker.SHORT_NICE``), text's p95 was
-# 14.2-17.2 s in five runs with both workers at 12, 12.9-16.0 s in three with the image worker at 14, and 12.5-13.6
-# s in three at 16 (the PixelCNN 7.5-8.9 s, the comparison 10.5-11.7 s; docs/serving.md).
+# 14.2-17.2 s in five runs with both workers at 12, 12.9-16.0 s in three with the image worker at 14, and 12.2-14.7
+# s in six at 16 (the PixelCNN 7.5-8.9 s, the comparison 10.5-11.7 s; docs/serving.md).
 WORKER_NICES = (16, 12)
 
 

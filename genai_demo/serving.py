@@ -97,15 +97,14 @@ def plan(adapter: ModelAdapter) -> Plan:
 
 
 def runs_long(adapter: ModelAdapter, values: dict) -> bool:
-    """Whether a request computes alone for long: a model that does not batch, whose estimate for these values (not
-    its default's) is at least ``HEAVY_SECONDS`` or unknown (a teacher sampler's 20 steps, a hub pipeline). The worker
-    runs such a request at its lowest priority (``worker.ALONE_NICE``), behind the batches that many students share;
-    a short one (the default diffusion request, 0.4 s) runs just below them (``worker.SHORT_NICE``).
+    """Whether a request of a model that does not batch (``worker.thread_nice`` asks only for those) computes for
+    long: its estimate for these values (not its default's) is at least ``HEAVY_SECONDS`` or unknown (a teacher
+    sampler's 20 steps, a hub pipeline). The worker runs such a request at its lowest priority (``worker.ALONE_NICE``),
+    behind the batches that many students share; a short one (the default diffusion request, 0.4 s) runs just below
+    them (``worker.SHORT_NICE``).
 
     Why the difference: at the lowest priority for every diffusion request, a class's diffusion students waited
     4.5-8.6 s at the median for 0.4 s of work, 16.5 s at p95 in one run (bench/load.py, docs/serving.md)."""
-    if adapter.shares_steps:
-        return False
     seconds = adapter.estimate_seconds(values)
     return seconds is None or seconds >= HEAVY_SECONDS
 
